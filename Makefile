@@ -1,0 +1,29 @@
+# Tierlens: `make demo` runs the product on sample data, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DB ?= tierlens.duckdb
+ARGS ?=
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/tierlens demo --db $(DB) $(ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check pipelines dashboards tests benchmarks
+
+test: lint
+	$(PY) -m pytest $(ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks.run $(ARGS)
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB).wal artifacts

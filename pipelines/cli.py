@@ -1,0 +1,160 @@
+"""The `tierlens` command line: sample, ingest, build, kpis, export, dashboard, demo.
+
+Each command is a thin shell over one module; failures the user can fix are
+printed as one clear message with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from pipelines.config import ConfigError, load_config
+from pipelines.db import DEFAULT_DB
+from pipelines.errors import TierlensError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[Path, typer.Option("--db", help="DuckDB database file")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="tierlens.toml (default: ./tierlens.toml if present)")
+]
+
+
+def friendly(func: F) -> F:
+    """Turn the errors a user can fix into one message and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (TierlensError, ConfigError) as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly
+def sample(
+    tickets: Annotated[int, typer.Option(help="number of tickets")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("sample_data"),
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+) -> None:
+    """Generate a realistic MSP month of tickets and events, with the planted rates."""
+    from pipelines.sample.generator import write_sample
+
+    planted = write_sample(out, n_tickets=tickets, seed=seed, fmt=fmt)
+    console.print(
+        f"wrote {planted['n_tickets']} tickets and {planted['n_events']} events to {out}/"
+    )
+
+
+@app.command()
+@friendly
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to load")],
+    db: DbOption = Path(DEFAULT_DB),
+    source: Annotated[str | None, typer.Option(help="name of the source system")] = None,
+    kind: Annotated[str | None, typer.Option(help="tickets or events (default: detected)")] = None,
+    strict: Annotated[bool, typer.Option(help="exit non-zero if any row is rejected")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Load ticket and event exports into the database, as one all-or-nothing batch."""
+    from pipelines.ingest.job import run_ingest
+    from pipelines.ingest.report import print_ingest_report
+
+    result = run_ingest(paths, db_path=db, config=load_config(config), source=source, kind=kind)
+    print_ingest_report(result, console)
+    if strict and result.rows_rejected:
+        err_console.print(f"[bold red]strict:[/] {result.rows_rejected} rows rejected")
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
+    """Run the SQL models and their data tests; publish only if all pass."""
+    from pipelines.models.runner import run_build
+
+    summary = run_build(db, load_config(config), console=console)
+    console.print(
+        f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed"
+    )
+
+
+@app.command()
+@friendly
+def kpis(
+    db: DbOption = Path(DEFAULT_DB),
+    by: Annotated[
+        str | None,
+        typer.Option(help="comma-separated: partner, client, group, agent, category, priority, week"),
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="first week to include (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="last day to include (YYYY-MM-DD)")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """Print the KPI table: one row per group and metric."""
+    from pipelines.kpis import kpi_table, render_kpis
+
+    frame = kpi_table(db, load_config(config), by=by, since=since, until=until)
+    render_kpis(frame, fmt, console)
+
+
+@app.command()
+@friendly
+def export(
+    out: Annotated[Path, typer.Argument(help="output file")],
+    db: DbOption = Path(DEFAULT_DB),
+    by: Annotated[str | None, typer.Option(help="grouping, as for `kpis`")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    config: ConfigOption = None,
+) -> None:
+    """Write the KPI table to a Parquet or CSV file."""
+    from pipelines.kpis import export_kpis
+
+    n = export_kpis(db, load_config(config), out, by=by, fmt=fmt)
+    console.print(f"wrote {n} KPI rows to {out}")
+
+
+@app.command()
+@friendly
+def dashboard(
+    db: DbOption = Path(DEFAULT_DB),
+    port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+) -> None:
+    """Serve the Streamlit dashboard on the built database."""
+    from pipelines.serve import serve_dashboard
+
+    sys.exit(serve_dashboard(db, port))
+
+
+@app.command()
+@friendly
+def demo(
+    db: DbOption = Path(DEFAULT_DB),
+    serve: Annotated[bool, typer.Option(help="serve the dashboard at the end")] = True,
+    port: Annotated[int, typer.Option(help="dashboard port")] = 8501,
+) -> None:
+    """Generate the sample, ingest it, build the models, print the KPIs, serve the dashboard."""
+    from pipelines.demo import run_demo
+
+    run_demo(db, serve=serve, port=port, console=console)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,237 @@
+"""Tierlens configuration: one file, `tierlens.toml`, validated with pydantic.
+
+Every key has a default, so a missing file means "use the defaults". A bad key
+or value is reported with the key's dotted path and the file it came from.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import tzinfo
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_NAME = "tierlens.toml"
+
+Tier = Literal["L1", "L2", "L3", "L4"]
+StatusClass = Literal["queue", "work", "wait", "resolved", "closed", "cancelled"]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who edits the file."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Paris')") from exc
+    return value
+
+
+class TierRule(_Strict):
+    """Map an assignment group to a tier, by exact name or by regular expression."""
+
+    group: str | None = Field(None, description="exact group name (case-insensitive)")
+    pattern: str | None = Field(None, description="regular expression searched in the group name")
+    tier: Tier
+    partner: str | None = Field(None, description="only for this partner's tickets")
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> TierRule:
+        if (self.group is None) == (self.pattern is None):
+            raise ValueError("a tier rule needs exactly one of 'group' or 'pattern'")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {self.pattern!r}: {exc}") from exc
+        return self
+
+
+class Target(_Strict):
+    """What good looks like for one KPI.
+
+    green when the value lies in [green_min, green_max]; red when below red_below
+    or above red_above; amber otherwise.
+    """
+
+    green_min: float | None = None
+    green_max: float | None = None
+    red_below: float | None = None
+    red_above: float | None = None
+    label: str = ""
+
+
+def _default_targets() -> dict[str, Target]:
+    return {
+        "l1_resolution_rate": Target(green_min=0.70, red_below=0.60, label=">= 70%"),
+        "escalation_rate": Target(green_max=0.20, red_above=0.30, label="15-20%"),
+        "unnecessary_escalation_rate": Target(green_max=0.15, red_above=0.25, label="< 15%"),
+        "bounceback_rate": Target(green_max=0.10, red_above=0.20, label="5-10%"),
+        "reescalation_rate": Target(green_max=0.15, red_above=0.30, label="< 15%"),
+        "tier_skip_rate": Target(green_max=0.10, red_above=0.20, label="< 10%"),
+        "pingpong_rate": Target(green_max=0.10, red_above=0.20, label="< 10%"),
+        "reopen_rate": Target(green_max=0.05, red_above=0.10, label="< 5%"),
+        "handoff_delay_median_min": Target(green_max=30, red_above=60, label="< 30 min"),
+        "pickup_within_target_rate": Target(green_min=0.90, red_below=0.75, label=">= 90%"),
+        "note_completeness_rate": Target(green_min=0.90, red_below=0.80, label=">= 90%"),
+        "kb_deflection_rate": Target(green_min=0.40, red_below=0.25, label=">= 40%"),
+        "late_escalation_rate": Target(green_max=0.10, red_above=0.25, label="< 10%"),
+        "early_escalation_rate": Target(green_max=0.10, red_above=0.25, label="< 10%"),
+    }
+
+
+def _default_status_map() -> dict[str, StatusClass]:
+    # Keys are matched case-insensitively after trimming.
+    return {
+        "new": "queue", "queued": "queue", "open": "queue", "assigned": "queue",
+        "awaiting assignment": "queue", "queued/awaiting assignment": "queue",
+        "in progress": "work", "work in progress": "work", "active": "work",
+        "accepted/in progress": "work", "accepted/assigned": "work", "pending": "wait",
+        "on hold": "wait", "waiting": "wait", "awaiting user": "wait", "awaiting user info": "wait",
+        "awaiting vendor": "wait", "awaiting problem": "wait", "awaiting evidence": "wait",
+        "accepted/wait": "wait", "accepted/wait - user": "wait", "accepted/wait - vendor": "wait",
+        "accepted/wait - implementation": "wait", "accepted/wait - customer": "wait",
+        "resolved": "resolved", "solved": "resolved", "completed/resolved": "resolved",
+        "completed/in call": "resolved", "resolved in call": "resolved",
+        "closed": "closed", "completed/closed": "closed",
+        "cancelled": "cancelled", "canceled": "cancelled", "completed/cancelled": "cancelled",
+    }
+
+
+def _default_tier_map() -> list[TierRule]:
+    return [
+        TierRule(pattern=r"(?i)\b(l1|tier ?1|1st|service ?desk|help ?desk)\b", tier="L1"),
+        TierRule(pattern=r"(?i)\b(l2|tier ?2|2nd)\b", tier="L2"),
+        TierRule(pattern=r"(?i)\b(l3|tier ?3|3rd)\b", tier="L3"),
+        TierRule(pattern=r"(?i)\b(l4|tier ?4|4th|vendor)\b", tier="L4"),
+    ]
+
+
+class EscalationRules(_Strict):
+    """Rules behind the unnecessary-escalation flag and the escalation-timing KPIs."""
+
+    l1_scope_categories: list[str] = Field(
+        default_factory=lambda: ["password reset", "account unlock", "how-to"],
+        description="categories L1 is expected to resolve alone",
+    )
+    l1_scope_resolution_codes: list[str] = Field(
+        default_factory=lambda: ["password reset", "known error", "user education"],
+        description="resolution codes that mean an L1 fix",
+    )
+    l1_kb_articles: list[str] = Field(
+        default_factory=list,
+        description="KB article ids usable by L1; '*' means every article",
+    )
+    quick_fix_minutes: float = Field(15, ge=0)
+    early_escalation_minutes: float = Field(5, ge=0)
+    late_escalation_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"security": 0, "network": 15, "*": 25},
+        description="per category; '*' is every other category",
+    )
+    pickup_target_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"P1": 30, "P2": 30},
+        description="pickup target by priority; priorities not listed have no target",
+    )
+    note_sections: list[str] = Field(
+        default_factory=lambda: [
+            "user issue", "troubleshooting performed", "findings", "reason for escalation",
+        ],
+        description="sections a complete escalation note contains (case-insensitive)",
+    )
+    first_contact_statuses: list[str] = Field(
+        default_factory=lambda: ["completed/in call", "resolved in call"],
+        description="source statuses meaning 'resolved during the first contact'",
+    )
+
+
+class IngestSettings(_Strict):
+    source_timezone: str = Field("UTC", description="zone of timestamps with no offset")
+    date_order: Literal["auto", "ymd", "dmy", "mdy"] = "auto"
+    default_partner: str = "default"
+
+    _zone = field_validator("source_timezone")(_check_zone)
+
+
+class Config(_Strict):
+    reporting_timezone: str = "UTC"
+    week_start: Weekday = "monday"
+    min_sample: int = Field(20, ge=1, description="rates on fewer cases are 'insufficient'")
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    tier_map: list[TierRule] = Field(default_factory=_default_tier_map)
+    status_map: dict[str, StatusClass] = Field(default_factory=_default_status_map)
+    targets: dict[str, Target] = Field(default_factory=_default_targets)
+    partner_targets: dict[str, dict[str, Target]] = Field(default_factory=dict)
+    escalation: EscalationRules = Field(default_factory=EscalationRules)
+
+    _zone = field_validator("reporting_timezone")(_check_zone)
+
+    @field_validator("status_map")
+    @classmethod
+    def _normalise_status_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.strip().lower(): v for k, v in value.items()}
+
+    @field_validator("targets")
+    @classmethod
+    def _merge_default_targets(cls, value: dict[str, Target]) -> dict[str, Target]:
+        return {**_default_targets(), **value}
+
+    @property
+    def week_start_offset(self) -> int:
+        """Days from Monday to the configured first day of the week."""
+        return WEEKDAYS.index(self.week_start)
+
+    @property
+    def source_zone(self) -> tzinfo:
+        return ZoneInfo(self.ingest.source_timezone)
+
+    def target_for(self, metric: str, partner: str | None = None) -> Target | None:
+        if partner is not None and metric in self.partner_targets.get(partner, {}):
+            return self.partner_targets[partner][metric]
+        return self.targets.get(metric)
+
+
+def _describe(errors: ValidationError) -> str:
+    lines = []
+    for err in errors.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against docs/configuration in the README)"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load `path`, or `tierlens.toml` in the working directory, or the defaults."""
+    if path is None:
+        candidate = Path(DEFAULT_CONFIG_NAME)
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration\n{_describe(exc)}") from exc

@@ -1,0 +1,113 @@
+"""The DuckDB file: connecting, and the raw/meta tables that ingest writes.
+
+Schemas:
+  raw       canonical tickets and events, with lineage (_batch_id, _source_file, _line)
+  meta      ingest batches and rejects
+  config    lookup tables written from tierlens.toml at build time
+  analytics views over the last complete build (what readers query)
+  build_N   the tables of build N (analytics points at exactly one of them)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = "tierlens.duckdb"
+
+TICKET_COLUMNS: dict[str, str] = {
+    "ticket_id": "varchar not null",
+    "partner": "varchar not null",
+    "client": "varchar",
+    "opened_at": "timestamptz",
+    "priority": "varchar",
+    "category": "varchar",
+    "subcategory": "varchar",
+    "channel": "varchar",
+    "resolution_code": "varchar",
+    "kb_article_id": "varchar",
+    "sla_due_at": "timestamptz",
+    "sla_met": "boolean",
+    "reported_reassignment_count": "integer",
+    "reported_reopen_count": "integer",
+    "first_contact_resolved": "boolean",
+}
+
+EVENT_COLUMNS: dict[str, str] = {
+    "ticket_id": "varchar not null",
+    "event_at": "timestamptz not null",
+    "seq": "bigint not null",
+    "group_name": "varchar",
+    "tier": "varchar",
+    "agent": "varchar",
+    "status": "varchar",
+    "note_kind": "varchar",
+    "note_text": "varchar",
+}
+
+LINEAGE_COLUMNS: dict[str, str] = {
+    "_batch_id": "bigint not null",
+    "_source_file": "varchar not null",
+    "_line": "bigint not null",
+}
+
+# Natural key of an event: two rows agreeing on all of these are the same change.
+EVENT_NATURAL_KEY: tuple[str, ...] = (
+    "ticket_id", "event_at", "group_name", "tier", "agent", "status", "note_kind", "note_text",
+)
+
+
+def _columns_sql(*groups: dict[str, str]) -> str:
+    return ",\n    ".join(f"{name} {kind}" for g in groups for name, kind in g.items())
+
+
+DDL = f"""
+create schema if not exists raw;
+create schema if not exists meta;
+create schema if not exists config;
+create schema if not exists analytics;
+create sequence if not exists meta.batch_ids start 1;
+create table if not exists meta.batches (
+    batch_id bigint primary key,
+    source varchar not null,
+    kind varchar not null,
+    file_path varchar not null,
+    content_hash varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_rejected bigint not null,
+    rows_new bigint not null
+);
+create table if not exists meta.rejects (
+    batch_id bigint not null,
+    source_file varchar not null,
+    line bigint,
+    raw_line varchar,
+    reason varchar not null
+);
+create table if not exists meta.builds (
+    build_id bigint primary key,
+    built_at timestamptz not null,
+    schema_name varchar not null,
+    models integer not null,
+    tests integer not null,
+    last_batch_id bigint
+);
+create table if not exists raw.tickets (
+    {_columns_sql(TICKET_COLUMNS, LINEAGE_COLUMNS)}
+);
+create table if not exists raw.events (
+    {_columns_sql(EVENT_COLUMNS, LINEAGE_COLUMNS)}
+);
+"""
+
+
+def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database file, creating the raw/meta tables on a writable connection."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        con.execute(DDL)
+    return con
