@@ -96,6 +96,19 @@ create table if not exists meta.builds (
     tests integer not null,
     last_batch_id bigint
 );
+create table if not exists meta.review_verdicts (
+    verdict_id varchar primary key,
+    escalation_id varchar not null,
+    ticket_id varchar not null,
+    sample_id varchar,
+    reviewer varchar not null,
+    reviewed_at timestamptz not null,
+    should_escalate varchar not null,
+    timing varchar,
+    l1_need varchar,
+    l1_need_text varchar,
+    kb_article_to_write varchar
+);
 create table if not exists raw.tickets (
     {_columns_sql(TICKET_COLUMNS, LINEAGE_COLUMNS)}
 );

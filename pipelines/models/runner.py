@@ -1,0 +1,132 @@
+"""`tierlens build`: run the SQL models in dependency order, then their data tests.
+
+Everything happens in one transaction. Models are created in a fresh schema
+`build_N`; only when every model and every data test has passed are the views in
+`analytics` pointed at it. A failure rolls back: readers keep the last good build.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+
+from pipelines.config import Config
+from pipelines.db import connect
+from pipelines.errors import BuildError
+from pipelines.models.data_tests import DataTest, parse_tests
+from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
+from pipelines.models.seeds import write_seeds
+
+PUBLISHED_SCHEMA = "analytics"
+MAX_FAILING_ROWS = 5
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    build_id: int
+    schema: str
+    models: int
+    tests: int
+    seconds: float
+
+
+def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("select coalesce(max(build_id), 0) + 1 from meta.builds").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _run_model(con: duckdb.DuckDBPyConnection, schema: str, model: Model) -> None:
+    try:
+        con.execute(f"create table {schema}.{model.name} as\n{model.sql}")
+    except duckdb.Error as exc:
+        raise BuildError(f"model {model.name} ({model.path.name}) failed: {exc}") from exc
+
+
+def _run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> str | None:
+    """None when the test passes, else a description with the rows that broke it."""
+    try:
+        rel = con.sql(f"select * from ({test.failing_rows_sql}) limit {MAX_FAILING_ROWS + 1}")
+        rows = rel.fetchall()
+        columns = rel.columns
+    except duckdb.Error as exc:
+        return f"{test.label}: could not run: {exc}"
+    if not rows:
+        return None
+    shown = "\n".join(
+        "    " + ", ".join(f"{c}={v!r}" for c, v in zip(columns, row, strict=True))[:400]
+        for row in rows[:MAX_FAILING_ROWS]
+    )
+    more = " (and more)" if len(rows) > MAX_FAILING_ROWS else ""
+    return f"{test.label}: {len(rows)}{more} failing rows, e.g.\n{shown}"
+
+
+def _publish(con: duckdb.DuckDBPyConnection, schema: str, models: list[Model]) -> None:
+    for model in models:
+        con.execute(
+            f"create or replace view {PUBLISHED_SCHEMA}.{model.name} as "
+            f"select * from {schema}.{model.name}"
+        )
+    old = con.execute(
+        "select schema_name from information_schema.schemata "
+        "where schema_name like 'build\\_%' escape '\\' and schema_name <> ?",
+        [schema],
+    ).fetchall()
+    for (name,) in old:
+        con.execute(f"drop schema {name} cascade")
+
+
+def run_build(
+    db_path: Path | str,
+    config: Config,
+    *,
+    console: Console | None = None,
+    sql_dir: Path = SQL_DIR,
+) -> BuildSummary:
+    console = console or Console(quiet=True)
+    started = time.perf_counter()
+    models = discover(sql_dir)
+    tests = [t for m in models for t in parse_tests(m.name, m.sql)]
+    con = connect(db_path)
+    try:
+        con.execute("begin transaction")
+        build_id = _next_build_id(con)
+        schema = f"build_{build_id}"
+        write_seeds(con, config)
+        macros = macros_sql(sql_dir)
+        if macros:
+            con.execute(macros)
+        con.execute(f"create schema {schema}")
+        con.execute(f"set search_path = '{schema},main'")
+        for model in models:
+            t0 = time.perf_counter()
+            _run_model(con, schema, model)
+            console.print(
+                f"  [dim]{model.layer:<12}[/] {model.name:<28} "
+                f"{time.perf_counter() - t0:6.2f}s",
+                highlight=False,
+            )
+        failures = [f for f in (_run_test(con, t) for t in tests) if f]
+        if failures:
+            raise BuildError(
+                f"{len(failures)} of {len(tests)} data tests failed; the published build is "
+                "unchanged:\n" + "\n".join(failures)
+            )
+        _publish(con, schema, models)
+        last_batch = con.execute("select max(batch_id) from meta.batches").fetchone()
+        con.execute(
+            "insert into meta.builds values (?, now(), ?, ?, ?, ?)",
+            [build_id, schema, len(models), len(tests), last_batch[0] if last_batch else None],
+        )
+        con.execute("reset search_path")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+    return BuildSummary(build_id, schema, len(models), len(tests), time.perf_counter() - started)

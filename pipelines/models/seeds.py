@@ -1,0 +1,108 @@
+"""Write the configuration into small lookup tables in the `config` schema.
+
+The SQL models read their settings from these tables, so the SQL stays plain
+(no templating) and a config change is a rebuild, not a code change.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Config
+from pipelines.metrics import METRICS
+
+
+def _tables(config: Config) -> dict[str, pl.DataFrame]:
+    esc = config.escalation
+    targets = [
+        {"partner": None, "metric": m, **t.model_dump()} for m, t in config.targets.items()
+    ] + [
+        {"partner": p, "metric": m, **t.model_dump()}
+        for p, per in config.partner_targets.items()
+        for m, t in per.items()
+    ]
+    return {
+        "settings": pl.DataFrame(
+            {
+                "reporting_timezone": [config.reporting_timezone],
+                "week_start_offset": [config.week_start_offset],
+                "min_sample": [config.min_sample],
+                "quick_fix_minutes": [float(esc.quick_fix_minutes)],
+                "early_escalation_minutes": [float(esc.early_escalation_minutes)],
+                "default_partner": [config.ingest.default_partner],
+            }
+        ),
+        "tier_rules": pl.DataFrame(
+            [
+                {
+                    "rule_order": i,
+                    "partner": r.partner,
+                    "group_exact": r.group.strip().lower() if r.group else None,
+                    "pattern": r.pattern,
+                    "tier": r.tier,
+                }
+                for i, r in enumerate(config.tier_map)
+            ],
+            schema={
+                "rule_order": pl.Int64, "partner": pl.String, "group_exact": pl.String,
+                "pattern": pl.String, "tier": pl.String,
+            },
+        ),
+        "status_map": pl.DataFrame(
+            {"status_key": list(config.status_map), "status_class": list(config.status_map.values())},
+            schema={"status_key": pl.String, "status_class": pl.String},
+        ),
+        "l1_scope": pl.DataFrame(
+            [{"kind": "category", "value_key": v.strip().lower()} for v in esc.l1_scope_categories]
+            + [
+                {"kind": "resolution_code", "value_key": v.strip().lower()}
+                for v in esc.l1_scope_resolution_codes
+            ]
+            + [{"kind": "kb_article", "value_key": v.strip().lower()} for v in esc.l1_kb_articles],
+            schema={"kind": pl.String, "value_key": pl.String},
+        ),
+        "late_escalation_thresholds": pl.DataFrame(
+            {
+                "category_key": [k.strip().lower() for k in esc.late_escalation_minutes],
+                "threshold_minutes": [float(v) for v in esc.late_escalation_minutes.values()],
+            },
+            schema={"category_key": pl.String, "threshold_minutes": pl.Float64},
+        ),
+        "pickup_targets": pl.DataFrame(
+            {
+                "priority": list(esc.pickup_target_minutes),
+                "target_minutes": [float(v) for v in esc.pickup_target_minutes.values()],
+            },
+            schema={"priority": pl.String, "target_minutes": pl.Float64},
+        ),
+        "note_sections": pl.DataFrame(
+            {"section_key": [s.strip().lower() for s in esc.note_sections]},
+            schema={"section_key": pl.String},
+        ),
+        "first_contact_statuses": pl.DataFrame(
+            {"status_key": [s.strip().lower() for s in esc.first_contact_statuses]},
+            schema={"status_key": pl.String},
+        ),
+        "targets": pl.DataFrame(
+            targets,
+            schema={
+                "partner": pl.String, "metric": pl.String, "green_min": pl.Float64,
+                "green_max": pl.Float64, "red_below": pl.Float64, "red_above": pl.Float64,
+                "label": pl.String,
+            },
+        ),
+        "metrics": pl.DataFrame([m.model_dump() for m in METRICS]),
+    }
+
+
+def write_seeds(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+    """(Re)create every config table; returns their names."""
+    con.execute("create schema if not exists config")
+    names = []
+    for name, frame in _tables(config).items():
+        con.register("_seed_frame", frame)
+        con.execute(f"create or replace table config.{name} as select * from _seed_frame")
+        con.unregister("_seed_frame")
+        names.append(name)
+    return names

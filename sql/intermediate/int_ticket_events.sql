@@ -1,0 +1,127 @@
+-- The ticket timeline: events in order (event_at, then seq), each carrying the
+-- group, tier and agent holding the ticket after it. A missing group or tier keeps
+-- the last known one. A tier comes from the source's label when it is unambiguous,
+-- else from the tier map of the group, else from the lowest tier of an ambiguous label.
+-- Events after the final resolution are flagged out of scope (is_in_scope = false).
+-- test unique: ticket_id, event_index
+-- test not_null: ticket_id, event_index, event_at
+-- test accepted_values: held_tier in ('L1', 'L2', 'L3', 'L4')
+-- test expression: final_resolution_index is null or final_resolution_index <= n_ticket_events
+
+with events as (
+    select * from stg_events
+),
+
+tickets as (
+    select * from int_tickets
+),
+
+group_tiers as (
+    select * from int_group_tiers
+),
+
+status_classes as (
+    select * from int_status_classes
+),
+
+joined as (
+    select
+        events.*,
+        tickets.partner,
+        group_tiers.mapped_tier,
+        status_classes.status_class,
+        case
+            when events.tier_from_label is not null and not events.is_tier_label_ambiguous
+                then events.tier_from_label
+            when group_tiers.mapped_tier is not null then group_tiers.mapped_tier
+            else events.tier_from_label
+        end as event_tier
+    from events
+    inner join tickets on tickets.ticket_id = events.ticket_id
+    left join group_tiers
+        on group_tiers.partner = tickets.partner
+        and group_tiers.group_name = events.group_name
+    left join status_classes on status_classes.status_key = events.status_key
+),
+
+held as (
+    select
+        *,
+        row_number() over ticket_order as event_index,
+        count(*) over (partition by ticket_id) as n_ticket_events,
+        last_value(group_name ignore nulls) over ticket_so_far as held_group,
+        last_value(event_tier ignore nulls) over ticket_so_far as held_tier,
+        last_value(agent ignore nulls) over ticket_so_far as held_agent,
+        lead(event_at) over ticket_order as next_event_at
+    from joined
+    window
+        ticket_order as (partition by ticket_id order by event_at, seq),
+        ticket_so_far as (
+            partition by ticket_id order by event_at, seq
+            rows between unbounded preceding and current row
+        )
+),
+
+transitions as (
+    select
+        *,
+        lag(held_group) over ticket_order as prev_held_group,
+        lag(held_tier) over ticket_order as prev_held_tier,
+        lag(held_agent) over ticket_order as prev_held_agent,
+        lag(status_class) over ticket_order as prev_status_class,
+        max(case when coalesce(status_class, '') not in ('resolved', 'closed') then event_index end)
+            over (partition by ticket_id) as last_open_index,
+        max(case when event_index = n_ticket_events then status_class end)
+            over (partition by ticket_id) as last_status_class
+    from held
+    window ticket_order as (partition by ticket_id order by event_index)
+),
+
+final as (
+    select
+        ticket_id,
+        partner,
+        event_index,
+        n_ticket_events,
+        event_at,
+        seq,
+        group_name,
+        held_group,
+        prev_held_group,
+        tier_label,
+        event_tier,
+        held_tier,
+        prev_held_tier,
+        agent,
+        held_agent,
+        prev_held_agent,
+        status,
+        status_key,
+        status_class,
+        prev_status_class,
+        last_status_class,
+        note_kind,
+        note_text,
+        case
+            when last_status_class in ('resolved', 'closed') then coalesce(last_open_index, 0) + 1
+        end as final_resolution_index,
+        event_index <= coalesce(final_resolution_index, n_ticket_events) as is_in_scope,
+        coalesce(held_tier <> prev_held_tier, false) as is_tier_change,
+        coalesce(tier_rank(held_tier) > tier_rank(prev_held_tier), false) as is_tier_rise,
+        coalesce(tier_rank(held_tier) < tier_rank(prev_held_tier), false) as is_tier_drop,
+        coalesce(held_group <> prev_held_group, false) as is_handoff,
+        coalesce(
+            prev_status_class in ('resolved', 'closed') and status_class in ('queue', 'work', 'wait'),
+            false
+        ) as is_reopen,
+        case
+            when event_index < coalesce(final_resolution_index, n_ticket_events)
+                then minutes_between(event_at, next_event_at)
+            else 0
+        end as minutes_held,
+        batch_id,
+        source_line
+    from transitions
+)
+
+select * from final

@@ -1,0 +1,64 @@
+-- Shared SQL functions, created before the models run and kept in the database
+-- so that `tierlens kpis` and the dashboard aggregate exactly as the marts do.
+
+-- L1 -> 1, L2 -> 2, ...
+create or replace macro tier_rank(tier) as cast(substr(tier, 2, 1) as integer);
+
+-- Minutes between two timestamps, as a double.
+create or replace macro minutes_between(start_at, end_at) as
+    epoch(end_at) / 60.0 - epoch(start_at) / 60.0;
+
+-- The week a moment falls in, in the reporting time zone, starting on the
+-- configured weekday (offset in days from Monday).
+create or replace macro reporting_week(moment, zone, week_start_offset) as
+    cast(
+        date_trunc('week', timezone(zone, moment) - to_days(week_start_offset))
+        + to_days(week_start_offset)
+        as date
+    );
+
+-- The value of a metric over a group of kpi_facts rows, by its statistic.
+create or replace macro kpi_value(stat, numerator, denominator, measure) as
+    case stat
+        when 'rate' then sum(numerator) / nullif(sum(denominator), 0)
+        when 'share' then sum(numerator) / nullif(sum(denominator), 0)
+        when 'median' then quantile_cont(measure, 0.5)
+        when 'p90' then quantile_cont(measure, 0.9)
+        when 'count' then sum(numerator)
+    end;
+
+-- The number of cases behind a metric value (its sample size).
+create or replace macro kpi_sample(stat, denominator, measure) as
+    case
+        when stat in ('rate', 'share') then count(denominator)
+        when stat in ('median', 'p90') then count(measure)
+        else count(*)
+    end;
+
+-- 95% Wilson score interval for k successes out of n.
+create or replace macro wilson_low(k, n) as
+    case when n > 0 then
+        (k / n + 1.959964 ^ 2 / (2 * n)
+            - 1.959964 * sqrt((k / n) * (1 - k / n) / n + 1.959964 ^ 2 / (4 * n * n)))
+        / (1 + 1.959964 ^ 2 / n)
+    end;
+
+create or replace macro wilson_high(k, n) as
+    case when n > 0 then
+        (k / n + 1.959964 ^ 2 / (2 * n)
+            + 1.959964 * sqrt((k / n) * (1 - k / n) / n + 1.959964 ^ 2 / (4 * n * n)))
+        / (1 + 1.959964 ^ 2 / n)
+    end;
+
+-- green / amber / red against a target; 'insufficient' under the minimum sample.
+create or replace macro kpi_status(value, sample, min_sample, green_min, green_max, red_below, red_above) as
+    case
+        when value is null then 'n/a'
+        when sample < min_sample then 'insufficient'
+        when green_min is null and green_max is null and red_below is null and red_above is null
+            then 'no target'
+        when value < red_below or value > red_above then 'red'
+        when (green_min is null or value >= green_min) and (green_max is null or value <= green_max)
+            then 'green'
+        else 'amber'
+    end;

@@ -1,0 +1,238 @@
+-- One row per ticket: its path through the tiers, its state (resolved, open or
+-- cancelled), the week of its final resolution and every ticket-level KPI flag.
+-- test unique: ticket_id
+-- test not_null: ticket_id, partner, state
+-- test accepted_values: state in ('resolved', 'open', 'cancelled', 'no events')
+-- test accepted_values: entry_tier in ('L1', 'L2', 'L3', 'L4')
+-- test expression: state <> 'resolved' or (resolved_at is not null and week_start is not null)
+-- test expression: not (is_l1_resolved and is_escalated)
+-- test expression: n_escalations >= 0 and n_handoffs >= 0
+
+with tickets as (
+    select * from int_tickets
+),
+
+events as (
+    select * from int_ticket_events
+    where is_in_scope
+),
+
+escalations as (
+    select * from int_escalations
+),
+
+capabilities as (
+    select * from int_source_capabilities
+),
+
+verdicts as (
+    select * from meta.review_verdicts
+),
+
+settings as (
+    select * from config.settings
+),
+
+l1_scope as (
+    select * from config.l1_scope
+),
+
+late_thresholds as (
+    select * from config.late_escalation_thresholds
+),
+
+first_contact_statuses as (
+    select * from config.first_contact_statuses
+),
+
+timeline as (
+    select
+        ticket_id,
+        min(event_at) as first_event_at,
+        any_value(last_status_class) as last_status_class,
+        max(case when event_index = final_resolution_index then event_at end) as resolved_at,
+        max(case when event_index = final_resolution_index then status_key end)
+            as resolution_status_key,
+        arg_min(held_tier, event_index) filter (where held_tier is not null) as entry_tier,
+        arg_min(held_group, event_index) filter (where held_group is not null) as entry_group,
+        arg_min(held_agent, event_index) filter (where held_agent is not null) as entry_agent,
+        arg_max(held_tier, event_index) as resolving_tier,
+        arg_max(held_group, event_index) as resolving_group,
+        arg_max(held_agent, event_index) as resolving_agent,
+        max(tier_rank(held_tier)) as highest_tier_rank,
+        count(*) filter (where is_handoff) as n_handoffs,
+        count(distinct held_group) as n_distinct_groups,
+        count(*) filter (where is_tier_drop) as n_deescalations,
+        count(*) filter (where is_reopen) as n_reopens,
+        sum(minutes_held) filter (where held_tier = 'L1') as minutes_at_l1,
+        sum(minutes_held) filter (where held_tier = 'L2') as minutes_at_l2,
+        sum(minutes_held) filter (where held_tier = 'L3') as minutes_at_l3,
+        sum(minutes_held) filter (where held_tier = 'L4') as minutes_at_l4
+    from events
+    group by ticket_id
+),
+
+escalation_summary as (
+    select
+        ticket_id,
+        count(*) as n_escalations,
+        bool_or(is_bounceback) as is_bounced_back,
+        max(escalation_number) as last_escalation_number
+    from escalations
+    group by ticket_id
+),
+
+first_escalation as (
+    select * from escalations where escalation_number = 1
+),
+
+last_escalation as (
+    select
+        escalations.ticket_id,
+        escalations.to_tier,
+        escalations.picked_up_at,
+        escalations.event_index
+    from escalations
+    inner join escalation_summary
+        on escalation_summary.ticket_id = escalations.ticket_id
+        and escalation_summary.last_escalation_number = escalations.escalation_number
+),
+
+handoffs_after_last_escalation as (
+    select
+        last_escalation.ticket_id,
+        count(events.ticket_id) as n_handoffs_after
+    from last_escalation
+    left join events
+        on events.ticket_id = last_escalation.ticket_id
+        and events.event_index > last_escalation.event_index
+        and events.is_handoff
+    group by last_escalation.ticket_id
+),
+
+latest_verdicts as (
+    select * from verdicts
+    where should_escalate in ('yes', 'no', 'unsure')
+    qualify row_number() over (
+        partition by escalation_id order by reviewed_at desc, verdict_id desc
+    ) = 1
+),
+
+reviewed as (
+    select
+        ticket_id,
+        bool_or(should_escalate = 'no') as is_unnecessary_reviewed
+    from latest_verdicts
+    where should_escalate in ('yes', 'no')
+    group by ticket_id
+),
+
+joined as (
+    select
+        tickets.*,
+        timeline.* exclude (ticket_id),
+        coalesce(escalation_summary.n_escalations, 0) as n_escalations,
+        coalesce(escalation_summary.is_bounced_back, false) as is_bounced_back,
+        first_escalation.escalated_at as first_escalated_at,
+        first_escalation.from_tier as first_escalation_from_tier,
+        first_escalation.has_internal_note as first_escalation_has_internal_note,
+        last_escalation.to_tier as last_escalation_to_tier,
+        last_escalation.picked_up_at as last_escalation_picked_up_at,
+        handoffs_after_last_escalation.n_handoffs_after as n_handoffs_after_last_escalation,
+        reviewed.is_unnecessary_reviewed,
+        capabilities.has_first_contact_signal,
+        coalesce(tickets.opened_at, timeline.first_event_at) as clock_start_at,
+        settings.reporting_timezone,
+        settings.week_start_offset,
+        settings.quick_fix_minutes,
+        settings.early_escalation_minutes
+    from tickets
+    cross join settings
+    left join timeline on timeline.ticket_id = tickets.ticket_id
+    left join escalation_summary on escalation_summary.ticket_id = tickets.ticket_id
+    left join first_escalation on first_escalation.ticket_id = tickets.ticket_id
+    left join last_escalation on last_escalation.ticket_id = tickets.ticket_id
+    left join handoffs_after_last_escalation
+        on handoffs_after_last_escalation.ticket_id = tickets.ticket_id
+    left join reviewed on reviewed.ticket_id = tickets.ticket_id
+    left join capabilities on capabilities.source = tickets.source
+),
+
+flagged as (
+    select
+        *,
+        case
+            when n_events = 0 then 'no events'
+            when last_status_class in ('resolved', 'closed') then 'resolved'
+            when last_status_class = 'cancelled' then 'cancelled'
+            else 'open'
+        end as state,
+        n_escalations > 0 as is_escalated,
+        n_reopens > 0 as is_reopened,
+        n_handoffs + 1 > n_distinct_groups as is_pingpong,
+        'L' || highest_tier_rank as highest_tier,
+        minutes_between(clock_start_at, resolved_at) as minutes_to_resolve,
+        case
+            when entry_tier = 'L1' and first_escalation_from_tier = 'L1'
+                then minutes_between(clock_start_at, first_escalated_at)
+        end as minutes_to_escalate,
+        category_key in (select value_key from l1_scope where kind = 'category')
+        or resolution_code_key in (select value_key from l1_scope where kind = 'resolution_code')
+            as is_in_l1_scope,
+        kb_article_key is not null
+        and (
+            kb_article_key in (select value_key from l1_scope where kind = 'kb_article')
+            or exists (select 1 from l1_scope where kind = 'kb_article' and value_key = '*')
+        ) as has_l1_kb_article,
+        coalesce(
+            (
+                select threshold_minutes from late_thresholds
+                where late_thresholds.category_key = joined.category_key
+            ),
+            (select threshold_minutes from late_thresholds where category_key = '*')
+        ) as late_threshold_minutes
+    from joined
+),
+
+final as (
+    select
+        * exclude (
+            reporting_timezone, week_start_offset, quick_fix_minutes, early_escalation_minutes,
+            first_escalation_has_internal_note
+        ),
+        case
+            when state = 'resolved'
+                then reporting_week(resolved_at, reporting_timezone, week_start_offset)
+        end as week_start,
+        entry_tier = 'L1' and not is_escalated and not is_reopened as is_l1_resolved,
+        resolving_tier = 'L1' and kb_article_id is not null as is_kb_deflected,
+        case
+            when first_contact_resolved is not null then first_contact_resolved
+            when has_first_contact_signal
+                then coalesce(
+                    resolution_status_key in (select status_key from first_contact_statuses),
+                    false
+                )
+        end as is_first_contact_resolution,
+        minutes_to_escalate > late_threshold_minutes as is_late_escalation,
+        minutes_to_escalate < early_escalation_minutes
+        and not first_escalation_has_internal_note as is_early_escalation,
+        is_escalated and is_in_l1_scope as is_unnecessary_by_scope,
+        is_escalated and has_l1_kb_article as is_unnecessary_by_kb,
+        is_escalated
+        and last_escalation_to_tier = resolving_tier
+        and n_handoffs_after_last_escalation = 0
+        and minutes_between(last_escalation_picked_up_at, resolved_at) <= quick_fix_minutes
+            as is_unnecessary_by_quick_fix,
+        coalesce(is_unnecessary_by_scope, false)
+        or coalesce(is_unnecessary_by_kb, false)
+        or coalesce(is_unnecessary_by_quick_fix, false) as is_unnecessary_rules,
+        coalesce(is_unnecessary_reviewed, is_unnecessary_rules) as is_unnecessary,
+        case
+            when sla_met is not null then not sla_met
+            when sla_due_at is not null and resolved_at is not null then resolved_at > sla_due_at
+        end as is_sla_breached
+    from flagged
+)
+
+select * from final
