@@ -176,9 +176,11 @@ flagged as (
             when entry_tier = 'L1' and first_escalation_from_tier = 'L1'
                 then minutes_between(clock_start_at, first_escalated_at)
         end as minutes_to_escalate,
-        category_key in (select value_key from l1_scope where kind = 'category')
-        or resolution_code_key in (select value_key from l1_scope where kind = 'resolution_code')
-            as is_in_l1_scope,
+        coalesce(category_key in (select value_key from l1_scope where kind = 'category'), false)
+        or coalesce(
+            resolution_code_key in (select value_key from l1_scope where kind = 'resolution_code'),
+            false
+        ) as is_in_l1_scope,
         kb_article_key is not null
         and (
             kb_article_key in (select value_key from l1_scope where kind = 'kb_article')
@@ -219,14 +221,15 @@ final as (
         and not first_escalation_has_internal_note as is_early_escalation,
         is_escalated and is_in_l1_scope as is_unnecessary_by_scope,
         is_escalated and has_l1_kb_article as is_unnecessary_by_kb,
-        is_escalated
-        and last_escalation_to_tier = resolving_tier
-        and n_handoffs_after_last_escalation = 0
-        and minutes_between(last_escalation_picked_up_at, resolved_at) <= quick_fix_minutes
-            as is_unnecessary_by_quick_fix,
-        coalesce(is_unnecessary_by_scope, false)
-        or coalesce(is_unnecessary_by_kb, false)
-        or coalesce(is_unnecessary_by_quick_fix, false) as is_unnecessary_rules,
+        coalesce(
+            is_escalated
+            and last_escalation_to_tier = resolving_tier
+            and n_handoffs_after_last_escalation = 0
+            and minutes_between(last_escalation_picked_up_at, resolved_at) <= quick_fix_minutes,
+            false
+        ) as is_unnecessary_by_quick_fix,
+        is_unnecessary_by_scope or is_unnecessary_by_kb or is_unnecessary_by_quick_fix
+            as is_unnecessary_rules,
         coalesce(is_unnecessary_reviewed, is_unnecessary_rules) as is_unnecessary,
         case
             when sla_met is not null then not sla_met
