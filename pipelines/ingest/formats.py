@@ -1,0 +1,77 @@
+"""Input formats: each turns one file into staged canonical varchar tables.
+
+This is the extension point for source adapters (ServiceNow, Zendesk, event logs):
+an adapter is a function registered in FORMATS under a name (`run_ingest(...,
+fmt=NAME)`). It reads the file however it likes and creates, for each kind it
+produces ("tickets" and/or "events"), a DuckDB temp table or view with
+
+  - any of the canonical columns of that kind (see schema.CONTRACTS), as varchar,
+    named as in the canonical files (e.g. `group`, not `group_name`);
+  - _line bigint and _raw_line varchar (where the row came from, for rejects and
+    lineage);
+  - optionally _reject_reason varchar (a problem the adapter found; null if none).
+
+Validation (types, missing values, timestamps and date order, reasons) and loading
+(upsert, dedupe, lineage, meta.batches/meta.rejects) are then shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import duckdb
+
+from pipelines.config import Config
+from pipelines.errors import InputError
+from pipelines.ingest.readers import FileInfo, read_file
+from pipelines.ingest.schema import CONTRACTS, KINDS
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One staged table of canonical varchar columns (+ _line, _raw_line)."""
+
+    kind: str
+    table: str
+    ignored_columns: tuple[str, ...] = field(default_factory=tuple)
+
+
+# (con, file, config, kind given by the user or None, unique table-name prefix)
+#   -> staged tables by kind
+FormatReader = Callable[
+    [duckdb.DuckDBPyConnection, FileInfo, Config, str | None, str], dict[str, Staged]
+]
+
+
+def detect_kind(columns: list[str], file_name: str, label: str) -> str:
+    """events if there is an event_at column, else tickets if a ticket_id column;
+    else the file name (tickets*, events*) decides."""
+    if "event_at" in columns:
+        return "events"
+    if "ticket_id" in columns:
+        return "tickets"
+    stem = PurePath(file_name).name.lower()
+    for kind in KINDS:
+        if stem.startswith((kind, kind.rstrip("s"))):
+            return kind
+    raise InputError(
+        f"{label}: cannot tell whether this is a tickets or an events file "
+        "(no event_at or ticket_id column); use --kind tickets|events"
+    )
+
+
+def read_canonical(
+    con: duckdb.DuckDBPyConnection, info: FileInfo, config: Config, kind: str | None, name: str
+) -> dict[str, Staged]:
+    """The canonical CSV / JSON Lines / Parquet files."""
+    del config  # the canonical files need no settings to be read
+    raw = read_file(con, info, name)
+    kind = kind or detect_kind(raw.columns, info.path.name, info.label)
+    known = set(CONTRACTS[kind].names)
+    ignored = tuple(c for c in raw.columns if c not in known)
+    return {kind: Staged(kind, raw.table, ignored)}
+
+
+FORMATS: dict[str, FormatReader] = {"canonical": read_canonical}

@@ -1,0 +1,233 @@
+"""One ingest run: files in, one all-or-nothing transaction out.
+
+    result = run_ingest([Path("exports/")], db_path="tierlens.duckdb", config=Config())
+
+Steps: list the files (folders give their data files, sorted by name); hash each
+file and skip the ones already loaded (same bytes in meta.batches); read each file
+into staged varchar tables through its format (formats.FORMATS); then, tickets
+before events, validate and load each one as a batch. Any error rolls back the
+whole run, so the database is exactly as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pipelines.config import Config
+from pipelines.db import DEFAULT_DB, connect
+from pipelines.errors import InputError
+from pipelines.ingest import load
+from pipelines.ingest.formats import FORMATS, Staged
+from pipelines.ingest.readers import FileInfo, expand_paths, inspect_file
+from pipelines.ingest.schema import KINDS
+from pipelines.ingest.validate import validate
+
+DEFAULT_SOURCE = "canonical"
+TOP_REASONS = 10
+_PROGRESS_BYTES = 20 << 20  # show a progress bar when the input is larger than this
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """Rejects sharing a reason once the quoted values are blanked out."""
+
+    reason: str  # e.g. "unparseable timestamp '…' in event_at"
+    count: int
+    example: str  # the first such reason, with its value
+    file: str
+    line: int
+
+
+@dataclass
+class FileResult:
+    file: str
+    kind: str | None
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_new: int = 0
+    already_loaded_batch: int | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    date_order: str | None = None
+    reject_reasons: list[ReasonCount] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    files: list[FileResult]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def rows_new(self) -> int:
+        return sum(f.rows_new for f in self.files)
+
+    @property
+    def reject_reasons(self) -> list[ReasonCount]:
+        """The most frequent reasons over all files (reasons of different files merged)."""
+        merged: dict[str, ReasonCount] = {}
+        for f in self.files:
+            for r in f.reject_reasons:
+                seen = merged.get(r.reason)
+                merged[r.reason] = (
+                    r if seen is None else
+                    ReasonCount(r.reason, seen.count + r.count, seen.example, seen.file, seen.line)
+                )
+        return sorted(merged.values(), key=lambda r: -r.count)[:TOP_REASONS]
+
+
+def run_ingest(
+    paths: Sequence[Path | str],
+    db_path: Path | str = DEFAULT_DB,
+    config: Config | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+    fmt: str = "canonical",
+    progress: bool | None = None,
+) -> IngestResult:
+    """Load the files into `db_path` as one transaction; see the module docstring.
+
+    `progress`: show a progress bar on stderr (default: only for large inputs).
+    """
+    config = config or Config()
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"--kind must be tickets or events, not {kind!r}")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown input format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
+    if not paths:
+        raise InputError("no files given")
+    files = [inspect_file(p, label) for p, label in expand_paths([Path(p) for p in paths])]
+    if progress is None:
+        progress = sum(f.size for f in files) > _PROGRESS_BYTES
+
+    con = connect(db_path)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.begin()
+        try:
+            with _progress(progress, len(files)) as step:
+                results = _run(con, files, config, source or DEFAULT_SOURCE, kind, fmt, step)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.close()
+    return IngestResult(results)
+
+
+class _Step:
+    def __init__(self, bar: Progress | None, task: int | None) -> None:
+        self._bar, self._task = bar, task
+
+    def __call__(self, text: str, advance: int = 1) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, advance=advance, description=text)
+
+
+@contextmanager
+def _progress(show: bool, n_files: int) -> Iterator[_Step]:
+    if not show:
+        yield _Step(None, None)
+        return
+    bar = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    with bar:
+        yield _Step(bar, bar.add_task("ingest", total=n_files * 3))
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    files: list[FileInfo],
+    config: Config,
+    source: str,
+    kind: str | None,
+    fmt: str,
+    step: _Step,
+) -> list[FileResult]:
+    reader = FORMATS[fmt]
+    results: list[FileResult] = []
+    staged: list[tuple[int, FileInfo, Staged]] = []
+    for i, info in enumerate(files):
+        done = load.find_loaded_batch(con, info.content_hash)
+        if done is not None:
+            results.append(FileResult(info.label, kind, already_loaded_batch=done))
+            step(f"{info.label}: already loaded", 3)
+            continue
+        step(f"reading {info.label}")
+        for st in reader(con, info, config, kind, f"_ingest_{i}").values():
+            staged.append((i, info, st))
+
+    staged.sort(key=lambda s: (KINDS.index(s[2].kind), s[0]))  # type: ignore[arg-type]
+    for i, info, st in staged:
+        done = load.find_loaded_batch(con, info.content_hash)
+        if done is not None:  # the same bytes twice in this run
+            results.append(FileResult(info.label, st.kind, already_loaded_batch=done))
+            step(f"{info.label}: already loaded", 2)
+            con.execute(f"drop table if exists {st.table}")
+            continue
+        results.append(_load_one(con, info, st, config, source, f"_typed_{i}_{st.kind}", step))
+    return results
+
+
+def _load_one(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    st: Staged,
+    config: Config,
+    source: str,
+    typed: str,
+    step: _Step,
+) -> FileResult:
+    started = datetime.now(UTC)
+    step(f"validating {info.label}")
+    row = con.execute(f"select count(*) from {st.table}").fetchone()
+    if not row or not row[0]:
+        raise InputError(f"{info.label}: empty file, no rows")
+    checked = validate(con, st.table, st.kind, config, info.label, typed)
+    con.execute(f"drop table if exists {st.table}")
+    step(f"loading {info.label}")
+    batch = load.BatchInfo(
+        batch_id=load.next_batch_id(con), source=source, kind=st.kind, file_path=info.label,
+        content_hash=info.content_hash, started_at=started,
+    )
+    counts = load.load_batch(con, typed, batch)
+    reasons = _top_reasons(con, typed, info.label)
+    con.execute(f"drop table if exists {typed}")
+    return FileResult(
+        file=info.label, kind=st.kind, batch_id=batch.batch_id, rows_read=counts.rows_read,
+        rows_loaded=counts.rows_loaded, rows_rejected=counts.rows_rejected,
+        rows_new=counts.rows_new, ignored_columns=list(st.ignored_columns),
+        date_order=checked.date_order, reject_reasons=reasons,
+    )
+
+
+def _top_reasons(con: duckdb.DuckDBPyConnection, typed: str, label: str) -> list[ReasonCount]:
+    rows = con.execute(
+        f"""select regexp_replace(_reject_reason, '''[^'']*''', '''…''', 'g') as pattern,
+                count(*) as n, arg_min(_reject_reason, _line), min(_line)
+            from {typed} where _reject_reason is not null
+            group by pattern order by n desc, min(_line) limit {TOP_REASONS}"""
+    ).fetchall()
+    return [ReasonCount(str(p), int(n), str(ex), label, int(ln)) for p, n, ex, ln in rows]

@@ -1,0 +1,140 @@
+"""Writing one validated file into raw.* and meta.*, inside the caller's transaction.
+
+Tickets are upserted by ticket_id: the batch's rows replace any stored row with the
+same id (latest batch wins). Within one file a repeated ticket_id keeps its last
+row; the earlier rows count as loaded (they were valid) but are superseded.
+`rows_new` for tickets = tickets whose id was not stored before.
+
+Events are deduplicated on EVENT_NATURAL_KEY (null-safe): a row equal to a stored
+event, or to an earlier row of the same file, counts as loaded but is not inserted.
+`rows_new` for events = rows actually inserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipelines.db import EVENT_COLUMNS, EVENT_NATURAL_KEY, TICKET_COLUMNS
+from pipelines.ingest.readers import sql_str
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_new: int
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    batch_id: int
+    source: str
+    kind: str
+    file_path: str
+    content_hash: str
+    started_at: datetime
+
+
+def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("select nextval('meta.batch_ids')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def find_loaded_batch(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
+    """The batch that already loaded a file with these bytes, if any."""
+    row = con.execute(
+        "select min(batch_id) from meta.batches where content_hash = ?", [content_hash]
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def insert_rejects(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> int:
+    con.execute(
+        f"""insert into meta.rejects (batch_id, source_file, line, raw_line, reason)
+            select {batch.batch_id}, {sql_str(batch.file_path)}, _line, _raw_line, _reject_reason
+            from {typed} where _reject_reason is not null order by _line"""
+    )
+    row = con.execute(f"select count(_reject_reason) from {typed}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _lineage(batch: BatchInfo) -> str:
+    return f"{batch.batch_id}, {sql_str(batch.file_path)}, _line"
+
+
+def upsert_tickets(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> int:
+    """Replace stored tickets by this batch's rows; returns the number of new ticket ids."""
+    cols = ", ".join(TICKET_COLUMNS)
+    latest = f"{typed}_latest"
+    con.execute(
+        f"""create or replace temp table {latest} as
+            select * from {typed} where _reject_reason is null
+            qualify row_number() over (partition by ticket_id order by _line desc) = 1"""
+    )
+    try:
+        row = con.execute(
+            f"""select count(*) from {latest} l
+                where not exists (select 1 from raw.tickets t where t.ticket_id = l.ticket_id)"""
+        ).fetchone()
+        new = int(row[0]) if row else 0
+        con.execute(
+            f"delete from raw.tickets where ticket_id in (select ticket_id from {latest})"
+        )
+        con.execute(
+            f"""insert into raw.tickets ({cols}, _batch_id, _source_file, _line)
+                select {cols}, {_lineage(batch)} from {latest} order by _line"""
+        )
+    finally:
+        con.execute(f"drop table if exists {latest}")
+    return new
+
+
+def insert_events(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> int:
+    """Insert events not already stored (null-safe natural key); returns rows inserted."""
+    cols = ", ".join(EVENT_COLUMNS)
+    key = ", ".join(EVENT_NATURAL_KEY)
+    same = " and ".join(f"e.{k} is not distinct from n.{k}" for k in EVENT_NATURAL_KEY)
+    row = con.execute(
+        f"""insert into raw.events ({cols}, _batch_id, _source_file, _line)
+            select {cols}, {_lineage(batch)} from (
+                select * from {typed} where _reject_reason is null
+                qualify row_number() over (partition by {key} order by _line) = 1
+            ) n
+            where not exists (select 1 from raw.events e where {same})
+            order by _line"""
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def record_batch(
+    con: duckdb.DuckDBPyConnection, batch: BatchInfo, counts: LoadCounts
+) -> None:
+    con.execute(
+        """insert into meta.batches (batch_id, source, kind, file_path, content_hash,
+               started_at, finished_at, rows_read, rows_loaded, rows_rejected, rows_new)
+           values (?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?, ?, ?, ?)""",
+        [
+            batch.batch_id, batch.source, batch.kind, batch.file_path, batch.content_hash,
+            batch.started_at.isoformat(), datetime.now(UTC).isoformat(), counts.rows_read,
+            counts.rows_loaded, counts.rows_rejected, counts.rows_new,
+        ],
+    )
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> LoadCounts:
+    """Rejects to meta.rejects, good rows to raw.<kind>, one row to meta.batches."""
+    row = con.execute(f"select count(*) from {typed}").fetchone()
+    read = int(row[0]) if row else 0
+    rejected = insert_rejects(con, typed, batch)
+    if batch.kind == "tickets":
+        new = upsert_tickets(con, typed, batch)
+    else:
+        new = insert_events(con, typed, batch)
+    counts = LoadCounts(read, read - rejected, rejected, new)
+    record_batch(con, batch, counts)
+    return counts

@@ -1,0 +1,315 @@
+"""Vectorised validation: a staged varchar table in, a typed table out.
+
+The output table has one typed column per raw.* column of the kind, plus _line,
+_raw_line and _reject_reason (null when the row is good; otherwise every failed
+check, joined with "; "). Everything is one SQL statement over the whole file,
+plus one aggregate query to decide the date order of day/month timestamps.
+
+Timestamps: ISO 8601 (`T` or space, optional seconds and fraction, optional `Z` or
+offset) and day/month forms (`29-02-2016 01:16`, `2/29/2016 1:05 PM`, ...). Values
+with an offset are exact; naive values are read in `ingest.source_timezone`. The
+day/month order comes from `ingest.date_order`, or with "auto" from the file itself:
+a first field above 12 means day-first, a second field above 12 means month-first;
+both is an error, neither (all ambiguous) is an error asking for the setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.config import Config
+from pipelines.errors import InputError
+from pipelines.ingest.readers import quote_ident, sql_str
+from pipelines.ingest.schema import (
+    CONTRACTS,
+    FALSE_TOKENS,
+    MISSING_TOKENS,
+    NOTE_KINDS,
+    PARSE_ERROR_COLUMN,
+    PRIORITY_WORDS,
+    TRUE_TOKENS,
+    ColumnRule,
+)
+
+_TIME = r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?"
+_ZONE = r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
+ISO_RE = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + _ZONE + "$"
+DAY_MONTH_RE = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})" + _TIME + r"\s*([AaPp][Mm])?" + _ZONE + "$"
+_ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]
+_DM_PARTS = ["a", "b", "y", "h", "mi", "s", "fr", "ap", "tz"]
+_MAX_SHOWN = 80
+
+
+@dataclass(frozen=True)
+class Validated:
+    table: str
+    date_order: str | None  # "dmy"/"mdy" when day/month timestamps were read, else None
+
+
+def _lit_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(sql_str(v) for v in values) + ")"
+
+
+def _shown(v: str) -> str:
+    """SQL for the value as quoted in a reason: 'value' (long values cut)."""
+    return f"'''' || left({v}, {_MAX_SHOWN}) || ''''"
+
+
+def _parts_list(names: list[str]) -> str:
+    return "[" + ", ".join(sql_str(n) for n in names) + "]"
+
+
+def _build_ts(
+    p: str, *, year: str, month: str, day: str, ampm: bool, zone: str
+) -> str:
+    """SQL turning regex parts (struct `p`) into a timestamptz, null when impossible."""
+    hour = f"coalesce(nullif({p}.h, ''), '0')"
+    if ampm:
+        hour = (
+            f"case when {p}.ap = '' then {hour} "
+            f"when cast({hour} as integer) not between 1 and 12 then '99' "
+            f"when lower({p}.ap) = 'pm' then cast(cast({hour} as integer) % 12 + 12 as varchar) "
+            f"else cast(cast({hour} as integer) % 12 as varchar) end"
+        )
+    local = (
+        f"{year} || '-' || lpad({month}, 2, '0') || '-' || lpad({day}, 2, '0') || ' ' || "
+        f"lpad({hour}, 2, '0') || ':' || coalesce(nullif({p}.mi, ''), '00') || ':' || "
+        f"coalesce(nullif({p}.s, ''), '00') || {p}.fr"
+    )
+    return (
+        f"case when {p}.tz = '' then timezone({sql_str(zone)}, try_cast({local} as timestamp)) "
+        f"when upper({p}.tz) = 'Z' then try_cast({local} || '+00:00' as timestamptz) "
+        f"else try_cast({local} || {p}.tz as timestamptz) end"
+    )
+
+
+def timestamp_sql(iso: str, dm: str, order: str | None, zone: str) -> str:
+    """Parsed timestamp from the ISO parts `iso` and day/month parts `dm`."""
+    parsed = _build_ts(iso, year=f"{iso}.y", month=f"{iso}.mo", day=f"{iso}.d",
+                       ampm=False, zone=zone)
+    branches = f"when {iso}.y <> '' then {parsed} "
+    if order in ("dmy", "mdy"):
+        day, month = (f"{dm}.a", f"{dm}.b") if order == "dmy" else (f"{dm}.b", f"{dm}.a")
+        dm_parsed = _build_ts(dm, year=f"{dm}.y", month=month, day=day, ampm=True, zone=zone)
+        branches += f"when {dm}.y <> '' then {dm_parsed} "
+    return f"(case {branches}end)"
+
+
+def _detect_order(
+    con: duckdb.DuckDBPyConnection, source: str, columns: list[str], label: str, setting: str
+) -> str | None:
+    """Day/month order for the file: the setting, or evidence from the values."""
+    if setting != "auto":
+        return setting
+    if not columns:
+        return None
+    aggs = []
+    for i, c in enumerate(columns):
+        a, b = f"_a{i}", f"_b{i}"
+        aggs.append(
+            f"""(select {{
+                'day': arg_min({c} || ''' on line ' || _line, _line)
+                    filter (where {a} between 13 and 31 and {b} between 1 and 12),
+                'month': arg_min({c} || ''' on line ' || _line, _line)
+                    filter (where {b} between 13 and 31 and {a} between 1 and 12),
+                'any': arg_min({c} || ''' on line ' || _line, _line)
+                    filter (where {a} between 1 and 12 and {b} between 1 and 12)
+            }} from (
+                select _line, {c},
+                    try_cast(nullif(regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, 1), '')
+                        as integer) as {a},
+                    try_cast(nullif(regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, 2), '')
+                        as integer) as {b}
+                from {source}
+            ))"""
+        )
+    row = con.execute("select " + ", ".join(aggs)).fetchone()
+    assert row is not None
+    found: dict[str, tuple[str, str]] = {}  # order -> (column, example)
+    ambiguous: tuple[str, str] | None = None
+    for c, ev in zip(columns, row, strict=True):
+        name = c.removeprefix("v_")
+        if ev["day"] and ev["month"]:
+            raise InputError(
+                f"{label}: mixed day-first and month-first dates in {label} column {name}: "
+                f"'{ev['day']} can only be day-first, '{ev['month']} can only be month-first"
+            )
+        if ev["day"]:
+            found.setdefault("dmy", (name, ev["day"]))
+        if ev["month"]:
+            found.setdefault("mdy", (name, ev["month"]))
+        if ev["any"] and ambiguous is None:
+            ambiguous = (name, ev["any"])
+    if len(found) == 2:
+        (c1, e1), (c2, e2) = found["dmy"], found["mdy"]
+        raise InputError(
+            f"{label}: mixed day-first and month-first dates in {label} columns {c1} and {c2}: "
+            f"'{e1} can only be day-first, '{e2} can only be month-first"
+        )
+    if found:
+        return next(iter(found))
+    if ambiguous is not None:
+        name, example = ambiguous
+        raise InputError(
+            f"{label}: column {name} has only ambiguous day/month dates (e.g. '{example}'): "
+            "cannot tell day-first from month-first. Set ingest.date_order = \"dmy\" or "
+            "\"mdy\" in tierlens.toml"
+        )
+    return None
+
+
+def _typed(rule: ColumnRule, v: str, config: Config, ts: str | None) -> tuple[str, str | None]:
+    """(typed value SQL, reject reason SQL or None) for one column; `v` is the clean value."""
+    name = rule.name
+    if rule.type == "timestamp":
+        assert ts is not None
+        reason = (
+            f"case when {v} is not null and {ts} is null then "
+            f"'unparseable timestamp ' || {_shown(v)} || ' in {name}' end"
+        )
+        return ts, reason
+    if rule.type == "integer":
+        pattern = r"^([+-]?\d+)(?:\.0*)?$"
+        value = f"try_cast(nullif(regexp_extract({v}, {sql_str(pattern)}, 1), '') as bigint)"
+        if rule.name == "seq":
+            reason = (
+                f"case when {v} is not null and {value} is null then "
+                f"'{name} is not a whole number: ' || {_shown(v)} end"
+            )
+            return value, reason
+        value = f"try_cast({value} as integer)"
+        reason = (
+            f"case when {v} is null then null "
+            f"when {value} is null then '{name} is not a whole number: ' || {_shown(v)} "
+            f"when {value} < 0 then '{name} is negative: ' || {_shown(v)} end"
+        )
+        return f"case when {value} >= 0 then {value} end", reason
+    if rule.type == "boolean":
+        value = (
+            f"case when lower({v}) in {_lit_list(TRUE_TOKENS)} then true "
+            f"when lower({v}) in {_lit_list(FALSE_TOKENS)} then false end"
+        )
+        reason = (
+            f"case when {v} is not null and {value} is null then "
+            f"'{name} is not true/false (or yes/no, 1/0): ' || {_shown(v)} end"
+        )
+        return value, reason
+    if rule.type == "priority":
+        words = " ".join(
+            f"when lower({v}) = {sql_str(w)} then {sql_str(p)}" for w, p in PRIORITY_WORDS.items()
+        )
+        digit = f"'P' || regexp_extract({v}, '[1-4]')"
+        value = (
+            f"case when regexp_matches(lower({v}), '^p?\\s*[1-4]$') then {digit} "
+            f"when regexp_matches(lower({v}), '^p?[1-4]\\s*[-:.]\\s*\\S.*$') then {digit} "
+            f"{words} end"
+        )
+        reason = (
+            f"case when {v} is not null and {value} is null then "
+            f"'unknown priority value ' || {_shown(v)} end"
+        )
+        return value, reason
+    if rule.type == "note_kind":
+        value = f"case when lower({v}) in {_lit_list(NOTE_KINDS)} then lower({v}) end"
+        reason = (
+            f"case when {v} is not null and {value} is null then "
+            f"'unknown note_kind value ' || {_shown(v)} || ' (expected "
+            f"{'/'.join(NOTE_KINDS)})' end"
+        )
+        return value, reason
+    if rule.name == "partner":
+        return f"coalesce({v}, {sql_str(config.ingest.default_partner)})", None
+    return v, None
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    kind: str,
+    config: Config,
+    label: str,
+    out: str,
+) -> Validated:
+    """Create temp table `out`: typed rows of `staged` with `_reject_reason`."""
+    contract = CONTRACTS[kind]
+    present = {str(r[0]) for r in con.execute(f"describe {staged}").fetchall()}
+    missing = [c for c in contract.required if c not in present]
+    if missing:
+        raise InputError(
+            f"{label}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (a {kind} file needs {', '.join(contract.required)})"
+        )
+
+    tokens = _lit_list(MISSING_TOKENS)
+    clean = []
+    for rule in contract.columns:
+        src = f"trim({quote_ident(rule.name)})" if rule.name in present else "null::varchar"
+        clean.append(f"case when {src} in {tokens} then null else {src} end as v_{rule.name}")
+    parse_error = PARSE_ERROR_COLUMN if PARSE_ERROR_COLUMN in present else "null::varchar"
+    cleaned = f"{out}_clean"
+    con.execute(
+        f"""create or replace temp table {cleaned} as
+            select _line::bigint as _line, _raw_line::varchar as _raw_line,
+                {parse_error} as _parse_error, {", ".join(clean)}
+            from {staged}"""
+    )
+    try:
+        ts_cols = [f"v_{r.name}" for r in contract.columns if r.type == "timestamp"]
+        order = _detect_order(con, cleaned, ts_cols, label, config.ingest.date_order)
+        zone = config.ingest.source_timezone
+
+        parts = []
+        for c in ts_cols:
+            parts.append(f"regexp_extract({c}, {sql_str(ISO_RE)}, {_parts_list(_ISO_PARTS)}) "
+                         f"as iso_{c}")
+            parts.append(f"regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
+                         f"{_parts_list(_DM_PARTS)}) as dm_{c}")
+
+        selects, reasons = [], ["_parse_error"]
+        for rule in contract.columns:
+            v = f"v_{rule.name}"
+            ts = timestamp_sql(f"iso_{v}", f"dm_{v}", order, zone) if rule.type == "timestamp" \
+                else None
+            value, reason = _typed(rule, v, config, ts)
+            if rule.name == "seq":
+                value = f"coalesce({value}, _line)"
+            selects.append(f"{value} as {rule.target}")
+            if rule.required:
+                reasons.append(f"case when {v} is null then 'missing {rule.name}' end")
+            if reason is not None:
+                reasons.append(reason)
+        keep_src = [f"{c} as _src_{c.removeprefix('v_')}" for c in ts_cols]
+        con.execute(
+            f"""create or replace temp table {out} as
+                select {", ".join(selects)}, _line, _raw_line,
+                    nullif(concat_ws('; ', {", ".join(reasons)}), '') as _reject_reason
+                    {"".join(", " + k for k in keep_src)}
+                from (select *{"".join(", " + p for p in parts)} from {cleaned})"""
+        )
+    finally:
+        con.execute(f"drop table if exists {cleaned}")
+
+    for rule in contract.columns:
+        if rule.type == "timestamp" and rule.required:
+            _check_not_all_failing(con, out, rule.name, label)
+    return Validated(out, order if order in ("dmy", "mdy") else None)
+
+
+def _check_not_all_failing(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, label: str
+) -> None:
+    row = con.execute(
+        f"""select count(_src_{column}), count({column}),
+                arg_min(_src_{column}, _line) filter (where _src_{column} is not null),
+                min(_line) filter (where _src_{column} is not null)
+            from {table}"""
+    ).fetchone()
+    assert row is not None
+    given, parsed, first, line = row
+    if given and not parsed:
+        raise InputError(
+            f"{label}: column {column}: no value parses as a timestamp "
+            f"(first: '{first}' on line {line})"
+        )
