@@ -124,3 +124,10 @@ def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb
     if not read_only:
         con.execute(DDL)
     return con
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """The single value of a one-row query (fetches the whole result: DuckDB 2
+    refuses new work on a connection with an unfinished result)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None

@@ -15,7 +15,7 @@ import duckdb
 from rich.console import Console
 
 from pipelines.config import Config
-from pipelines.db import connect
+from pipelines.db import connect, scalar
 from pipelines.errors import BuildError
 from pipelines.models.data_tests import DataTest, parse_tests
 from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
@@ -35,9 +35,7 @@ class BuildSummary:
 
 
 def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("select coalesce(max(build_id), 0) + 1 from meta.builds").fetchone()
-    assert row is not None
-    return int(row[0])
+    return int(scalar(con, "select coalesce(max(build_id), 0) + 1 from meta.builds"))
 
 
 def _run_model(con: duckdb.DuckDBPyConnection, schema: str, model: Model) -> None:
@@ -117,10 +115,10 @@ def run_build(
                 "unchanged:\n" + "\n".join(failures)
             )
         _publish(con, schema, models)
-        last_batch = con.execute("select max(batch_id) from meta.batches").fetchone()
+        last_batch = scalar(con, "select max(batch_id) from meta.batches")
         con.execute(
             "insert into meta.builds values (?, now(), ?, ?, ?, ?)",
-            [build_id, schema, len(models), len(tests), last_batch[0] if last_batch else None],
+            [build_id, schema, len(models), len(tests), last_batch],
         )
         con.execute("reset search_path")
         con.execute("commit")

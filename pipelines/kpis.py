@@ -1,0 +1,222 @@
+"""The KPI table for scripts: `tierlens kpis` and `tierlens export`.
+
+Aggregates `analytics.kpi_facts` by any combination of dimensions with the same
+SQL functions the `kpi_weekly` mart uses (kpi_value, wilson_low/high, kpi_status),
+so the command line, the export and the dashboard agree to the last digit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.config import Config
+from pipelines.db import scalar
+from pipelines.errors import TierlensError
+from pipelines.metrics import METRICS
+
+# CLI name -> column of kpi_facts
+DIMENSIONS: dict[str, str] = {
+    "week": "week_start",
+    "partner": "partner",
+    "client": "client",
+    "group": "group_name",
+    "agent": "agent",
+    "category": "category",
+    "priority": "priority",
+}
+
+OUTPUT_COLUMNS = (
+    "metric", "value", "numerator", "denominator", "ci_low", "ci_high", "target", "status",
+)
+
+
+def parse_by(by: str | list[str] | None) -> list[str]:
+    if by is None:
+        return []
+    names = by if isinstance(by, list) else [b.strip() for b in by.split(",") if b.strip()]
+    unknown = [n for n in names if n not in DIMENSIONS]
+    if unknown:
+        raise TierlensError(
+            f"--by: unknown dimension {', '.join(unknown)}; choose from {', '.join(DIMENSIONS)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise TierlensError(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from exc
+
+
+def open_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a database that has a published build."""
+    path = Path(db_path)
+    if not path.exists():
+        raise TierlensError(
+            f"{path}: no such database. Run `tierlens ingest DATA --db {path}` "
+            f"and `tierlens build --db {path}` first."
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise TierlensError(f"{path}: cannot open the database: {exc}") from exc
+    published = scalar(
+        con,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'analytics' and table_name = 'kpi_facts'",
+    )
+    if not published:
+        con.close()
+        raise TierlensError(f"{path}: no build yet. Run `tierlens build --db {path}` first.")
+    return con
+
+
+def kpi_query(by: list[str], *, partner_targets: bool) -> str:
+    """SQL over analytics.kpi_facts grouped by `by`, with parameters $since, $until."""
+    dims = [DIMENSIONS[b] for b in by]
+    select_dims = "".join(f"facts.{d} as {b}, " for d, b in zip(dims, by, strict=True))
+    group_dims = "".join(f"facts.{d}, " for d in dims)
+    target_join = (
+        "left join config.targets as target on target.metric = agg.metric and ("
+        "target.partner = agg.partner or target.partner is null and not exists ("
+        "select 1 from config.targets own where own.metric = agg.metric "
+        "and own.partner = agg.partner))"
+        if partner_targets
+        else "left join config.targets as target "
+        "on target.metric = agg.metric and target.partner is null"
+    )
+    order_dims = "".join(f"{b} nulls first, " for b in by)
+    return f"""
+        with agg as (
+            select
+                {select_dims}
+                metrics.metric,
+                any_value(metrics.stat) as stat,
+                kpi_value(metrics.stat, facts.numerator, facts.denominator, facts.measure) as value,
+                sum(facts.numerator) as numerator,
+                sum(facts.denominator) as denominator,
+                kpi_sample(metrics.stat, facts.denominator, facts.measure) as sample
+            from analytics.kpi_facts as facts
+            inner join config.metrics as metrics on metrics.fact = facts.fact
+            where ($since::date is null or facts.week_start >= $since::date or facts.week_start is null)
+              and ($until::date is null or facts.week_start <= $until::date or facts.week_start is null)
+            group by {group_dims} metrics.metric, metrics.stat
+        )
+        select
+            agg.* exclude (stat, sample),
+            case when agg.stat = 'rate' then wilson_low(agg.numerator, agg.denominator) end as ci_low,
+            case when agg.stat = 'rate' then wilson_high(agg.numerator, agg.denominator) end as ci_high,
+            target.label as target,
+            kpi_status(
+                agg.value, agg.sample,
+                case when agg.stat = 'count' then 0 else settings.min_sample end,
+                target.green_min, target.green_max, target.red_below, target.red_above
+            ) as status,
+            agg.sample
+        from agg
+        cross join config.settings as settings
+        {target_join}
+        order by {order_dims} array_position((select list(metric) from config.metrics), agg.metric)
+    """
+
+
+def kpi_table(
+    db_path: Path | str,
+    config: Config,
+    *,
+    by: str | list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> pl.DataFrame:
+    """One row per group and metric: dims..., metric, value, numerator, denominator,
+    ci_low, ci_high, target, status, sample."""
+    dims = parse_by(by)
+    params = {"since": _parse_date(since, "--since"), "until": _parse_date(until, "--until")}
+    con = open_published(db_path)
+    try:
+        sql = kpi_query(dims, partner_targets="partner" in dims)
+        return con.sql(sql, params=params).pl()
+    finally:
+        con.close()
+
+
+def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
+    if fmt == "csv":
+        console.print(frame.write_csv(), end="", highlight=False, soft_wrap=True)
+    elif fmt == "json":
+        console.print(
+            frame.write_json(), highlight=False, soft_wrap=True
+        )
+    elif fmt == "table":
+        wide = console if console.width >= 140 else Console(width=140, file=console.file)
+        wide.print(_rich_table(frame))
+    else:
+        raise TierlensError(f"--format: {fmt!r} is not one of table, csv, json")
+
+
+def _rich_table(frame: pl.DataFrame) -> Table:
+    """A human view: rates as percentages, n as numerator/denominator, the CI in one cell."""
+    units = {m.metric: m.unit for m in METRICS}
+    dims = [c for c in frame.columns if c in DIMENSIONS]
+    table = Table(show_lines=False, header_style="bold")
+    for col in [*dims, "metric", "value", "n", "95% CI", "target", "status"]:
+        table.add_column(col, justify="right" if col in ("value", "n", "95% CI") else "left")
+    colours = {"green": "green", "amber": "yellow", "red": "red"}
+    for row in frame.iter_rows(named=True):
+        unit = units.get(row["metric"], "")
+        n = (
+            f"{row['numerator']:.0f}/{row['denominator']:.0f}"
+            if row["denominator"] is not None and unit == "%"
+            else str(row["sample"])
+        )
+        ci = (
+            f"{_fmt(row['ci_low'], unit)}-{_fmt(row['ci_high'], unit)}"
+            if row["ci_low"] is not None
+            else ""
+        )
+        status = row["status"]
+        table.add_row(
+            *(str(row[d]) if row[d] is not None else "-" for d in dims),
+            row["metric"],
+            _fmt(row["value"], unit),
+            n,
+            ci,
+            row["target"] or "",
+            f"[{colours[status]}]{status}[/]" if status in colours else status,
+        )
+    return table
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "%":
+        return f"{100 * value:.1f}%"
+    if unit == "min":
+        return f"{value:.0f} min"
+    return f"{value:.0f}"
+
+
+def export_kpis(
+    db_path: Path | str, config: Config, out: Path, *, by: str | None = None, fmt: str = "parquet"
+) -> int:
+    frame = kpi_table(db_path, config, by=by)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    if fmt == "parquet":
+        frame.write_parquet(tmp)
+    elif fmt == "csv":
+        frame.write_csv(tmp)
+    else:
+        raise TierlensError(f"--format: {fmt!r} is not one of parquet, csv")
+    tmp.replace(out)
+    return frame.height
