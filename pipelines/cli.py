@@ -27,7 +27,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB database file")]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="tierlens.toml (default: ./tierlens.toml if present)")
+    Path | None,
+    typer.Option("--config", help="tierlens.toml (default: ./tierlens.toml if present)"),
 ]
 
 
@@ -101,7 +102,9 @@ def kpis(
     db: DbOption = Path(DEFAULT_DB),
     by: Annotated[
         str | None,
-        typer.Option(help="comma-separated: partner, client, group, agent, category, priority, week"),
+        typer.Option(
+            help="comma-separated: partner, client, group, agent, category, priority, week"
+        ),
     ] = None,
     since: Annotated[str | None, typer.Option(help="first week to include (YYYY-MM-DD)")] = None,
     until: Annotated[str | None, typer.Option(help="last day to include (YYYY-MM-DD)")] = None,

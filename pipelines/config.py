@@ -21,7 +21,13 @@ Tier = Literal["L1", "L2", "L3", "L4"]
 StatusClass = Literal["queue", "work", "wait", "resolved", "closed", "cancelled"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 )
 
 
@@ -37,7 +43,9 @@ def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Paris')") from exc
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as 'Europe/Paris')"
+        ) from exc
     return value
 
 
@@ -97,18 +105,40 @@ def _default_targets() -> dict[str, Target]:
 def _default_status_map() -> dict[str, StatusClass]:
     # Keys are matched case-insensitively after trimming.
     return {
-        "new": "queue", "queued": "queue", "open": "queue", "assigned": "queue",
-        "awaiting assignment": "queue", "queued/awaiting assignment": "queue",
-        "in progress": "work", "work in progress": "work", "active": "work",
-        "accepted/in progress": "work", "accepted/assigned": "work", "pending": "wait",
-        "on hold": "wait", "waiting": "wait", "awaiting user": "wait", "awaiting user info": "wait",
-        "awaiting vendor": "wait", "awaiting problem": "wait", "awaiting evidence": "wait",
-        "accepted/wait": "wait", "accepted/wait - user": "wait", "accepted/wait - vendor": "wait",
-        "accepted/wait - implementation": "wait", "accepted/wait - customer": "wait",
-        "resolved": "resolved", "solved": "resolved", "completed/resolved": "resolved",
-        "completed/in call": "resolved", "resolved in call": "resolved",
-        "closed": "closed", "completed/closed": "closed",
-        "cancelled": "cancelled", "canceled": "cancelled", "completed/cancelled": "cancelled",
+        "new": "queue",
+        "queued": "queue",
+        "open": "queue",
+        "assigned": "queue",
+        "awaiting assignment": "queue",
+        "queued/awaiting assignment": "queue",
+        "in progress": "work",
+        "work in progress": "work",
+        "active": "work",
+        "accepted/in progress": "work",
+        "accepted/assigned": "work",
+        "pending": "wait",
+        "on hold": "wait",
+        "waiting": "wait",
+        "awaiting user": "wait",
+        "awaiting user info": "wait",
+        "awaiting vendor": "wait",
+        "awaiting problem": "wait",
+        "awaiting evidence": "wait",
+        "accepted/wait": "wait",
+        "accepted/wait - user": "wait",
+        "accepted/wait - vendor": "wait",
+        "accepted/wait - implementation": "wait",
+        "accepted/wait - customer": "wait",
+        "resolved": "resolved",
+        "solved": "resolved",
+        "completed/resolved": "resolved",
+        "completed/in call": "resolved",
+        "resolved in call": "resolved",
+        "closed": "closed",
+        "completed/closed": "closed",
+        "cancelled": "cancelled",
+        "canceled": "cancelled",
+        "completed/cancelled": "cancelled",
     }
 
 
@@ -148,7 +178,10 @@ class EscalationRules(_Strict):
     )
     note_sections: list[str] = Field(
         default_factory=lambda: [
-            "user issue", "troubleshooting performed", "findings", "reason for escalation",
+            "user issue",
+            "troubleshooting performed",
+            "findings",
+            "reason for escalation",
         ],
         description="sections a complete escalation note contains (case-insensitive)",
     )

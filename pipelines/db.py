@@ -54,7 +54,14 @@ LINEAGE_COLUMNS: dict[str, str] = {
 
 # Natural key of an event: two rows agreeing on all of these are the same change.
 EVENT_NATURAL_KEY: tuple[str, ...] = (
-    "ticket_id", "event_at", "group_name", "tier", "agent", "status", "note_kind", "note_text",
+    "ticket_id",
+    "event_at",
+    "group_name",
+    "tier",
+    "agent",
+    "status",
+    "note_kind",
+    "note_text",
 )
 
 

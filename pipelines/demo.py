@@ -23,9 +23,7 @@ def run_demo(db: Path, *, serve: bool, port: int, console: Console) -> None:
     config = load_config()
     console.rule("1. sample data")
     planted = write_sample(SAMPLE_DIR, n_tickets=SAMPLE_TICKETS, seed=SAMPLE_SEED, fmt="csv")
-    console.print(
-        f"{planted['n_tickets']} tickets, {planted['n_events']} events in {SAMPLE_DIR}/"
-    )
+    console.print(f"{planted['n_tickets']} tickets, {planted['n_events']} events in {SAMPLE_DIR}/")
     console.rule("2. ingest")
     result = run_ingest([SAMPLE_DIR], db_path=db, config=config, source="sample")
     print_ingest_report(result, console)

@@ -32,7 +32,14 @@ DIMENSIONS: dict[str, str] = {
 }
 
 OUTPUT_COLUMNS = (
-    "metric", "value", "numerator", "denominator", "ci_low", "ci_high", "target", "status",
+    "metric",
+    "value",
+    "numerator",
+    "denominator",
+    "ci_low",
+    "ci_high",
+    "target",
+    "status",
 )
 
 
@@ -107,14 +114,19 @@ def kpi_query(by: list[str], *, partner_targets: bool) -> str:
                 kpi_sample(metrics.stat, facts.denominator, facts.measure) as sample
             from analytics.kpi_facts as facts
             inner join config.metrics as metrics on metrics.fact = facts.fact
-            where ($since::date is null or facts.week_start >= $since::date or facts.week_start is null)
-              and ($until::date is null or facts.week_start <= $until::date or facts.week_start is null)
+            where facts.week_start is null
+                or (
+                    ($since::date is null or facts.week_start >= $since::date)
+                    and ($until::date is null or facts.week_start <= $until::date)
+                )
             group by {group_dims} metrics.metric, metrics.stat
         )
         select
             agg.* exclude (stat, sample),
-            case when agg.stat = 'rate' then wilson_low(agg.numerator, agg.denominator) end as ci_low,
-            case when agg.stat = 'rate' then wilson_high(agg.numerator, agg.denominator) end as ci_high,
+            case when agg.stat = 'rate'
+                then wilson_low(agg.numerator, agg.denominator) end as ci_low,
+            case when agg.stat = 'rate'
+                then wilson_high(agg.numerator, agg.denominator) end as ci_high,
             target.label as target,
             kpi_status(
                 agg.value, agg.sample,
@@ -153,9 +165,7 @@ def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
     if fmt == "csv":
         console.print(frame.write_csv(), end="", highlight=False, soft_wrap=True)
     elif fmt == "json":
-        console.print(
-            frame.write_json(), highlight=False, soft_wrap=True
-        )
+        console.print(frame.write_json(), highlight=False, soft_wrap=True)
     elif fmt == "table":
         wide = console if console.width >= 140 else Console(width=140, file=console.file)
         wide.print(_rich_table(frame))

@@ -40,10 +40,7 @@ def _columns(spec: str) -> list[str]:
 def _compile(model: str, kind: str, spec: str) -> str:
     if kind == "unique":
         cols = ", ".join(_columns(spec))
-        return (
-            f"select {cols}, count(*) as n_rows from {model} "
-            f"group by all having count(*) > 1"
-        )
+        return f"select {cols}, count(*) as n_rows from {model} group by all having count(*) > 1"
     if kind == "not_null":
         cond = " or ".join(f"{c} is null" for c in _columns(spec))
         return f"select * from {model} where {cond}"
@@ -69,6 +66,5 @@ def _compile(model: str, kind: str, spec: str) -> str:
 
 def parse_tests(model: str, sql: str) -> list[DataTest]:
     return [
-        DataTest(model, kind, spec, _compile(model, kind, spec))
-        for kind, spec in _TAG.findall(sql)
+        DataTest(model, kind, spec, _compile(model, kind, spec)) for kind, spec in _TAG.findall(sql)
     ]

@@ -48,7 +48,10 @@ def _run_model(con: duckdb.DuckDBPyConnection, schema: str, model: Model) -> Non
 def _run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> str | None:
     """None when the test passes, else a description with the rows that broke it."""
     try:
-        rel = con.sql(f"select * from ({test.failing_rows_sql}) limit {MAX_FAILING_ROWS + 1}")
+        rel = con.sql(
+            f"select columns(*)::varchar from ({test.failing_rows_sql}) "
+            f"limit {MAX_FAILING_ROWS + 1}"
+        )
         rows = rel.fetchall()
         columns = rel.columns
     except duckdb.Error as exc:
@@ -104,8 +107,7 @@ def run_build(
             t0 = time.perf_counter()
             _run_model(con, schema, model)
             console.print(
-                f"  [dim]{model.layer:<12}[/] {model.name:<28} "
-                f"{time.perf_counter() - t0:6.2f}s",
+                f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
                 highlight=False,
             )
         failures = [f for f in (_run_test(con, t) for t in tests) if f]

@@ -45,12 +45,18 @@ def _tables(config: Config) -> dict[str, pl.DataFrame]:
                 for i, r in enumerate(config.tier_map)
             ],
             schema={
-                "rule_order": pl.Int64, "partner": pl.String, "group_exact": pl.String,
-                "pattern": pl.String, "tier": pl.String,
+                "rule_order": pl.Int64,
+                "partner": pl.String,
+                "group_exact": pl.String,
+                "pattern": pl.String,
+                "tier": pl.String,
             },
         ),
         "status_map": pl.DataFrame(
-            {"status_key": list(config.status_map), "status_class": list(config.status_map.values())},
+            {
+                "status_key": list(config.status_map),
+                "status_class": list(config.status_map.values()),
+            },
             schema={"status_key": pl.String, "status_class": pl.String},
         ),
         "l1_scope": pl.DataFrame(
@@ -87,8 +93,12 @@ def _tables(config: Config) -> dict[str, pl.DataFrame]:
         "targets": pl.DataFrame(
             targets,
             schema={
-                "partner": pl.String, "metric": pl.String, "green_min": pl.Float64,
-                "green_max": pl.Float64, "red_below": pl.Float64, "red_above": pl.Float64,
+                "partner": pl.String,
+                "metric": pl.String,
+                "green_min": pl.Float64,
+                "green_max": pl.Float64,
+                "red_below": pl.Float64,
+                "red_above": pl.Float64,
                 "label": pl.String,
             },
         ),

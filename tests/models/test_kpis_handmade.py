@@ -39,41 +39,119 @@ COMPLETE_NOTE = (
 
 def handmade() -> list[Ticket]:
     return [
-        Ticket("T1", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(20, "SD-L1", "L1", "Resolved", "ann")]),
-        Ticket("T2", [Ev(0, "SD-L1", "L1", "New"),
-                      Ev(5, "SD-L1", "L1", "In Progress", "ann", "escalation", COMPLETE_NOTE),
-                      Ev(10, "Apps-L2", "L2", "Assigned"), Ev(40, "Apps-L2", "L2", "In Progress", "bob"),
-                      Ev(100, "Apps-L2", "L2", "Resolved", "bob")], priority="P1"),
-        Ticket("T3", [Ev(0, "SD-L1", "L1", "New"), Ev(3, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(4, "Apps-L2", "L2", "Assigned"), Ev(30, "SD-L1", "L1", "Assigned"),
-                      Ev(35, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(60, "SD-L1", "L1", "Resolved", "ann")], priority="P2"),
-        Ticket("T4", [Ev(0, "SD-L1", "L1", "New"), Ev(10, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(20, "Apps-L2", "L2", "Assigned", None, "escalation",
-                         "User issue: VPN drops. Findings: none."),
-                      Ev(25, "Apps-L2", "L2", "In Progress", "bob"),
-                      Ev(60, "Infra-L3", "L3", "Assigned"), Ev(90, "Infra-L3", "L3", "In Progress", "cid"),
-                      Ev(120, "Apps-L2", "L2", "Assigned"), Ev(125, "Apps-L2", "L2", "In Progress", "bob"),
-                      Ev(130, "Apps-L2", "L2", "Resolved", "bob")], category="network"),
-        Ticket("T5", [Ev(0, "Apps-L2", "L2", "New"), Ev(10, "Apps-L2", "L2", "In Progress", "bob"),
-                      Ev(40, "Apps-L2", "L2", "Resolved", "bob")]),
-        Ticket("T6", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(10, "SD-L1", "L1", "Resolved", "ann"), Ev(100, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(120, "SD-L1", "L1", "Resolved", "ann"), Ev(130, "SD-L1", "L1", "Closed", "ann")],
-               kb_article_id="KB1"),
-        Ticket("T7", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(10, "Apps-L2", "L2", "Assigned")]),
-        Ticket("T8", [Ev(0, "SD-L1", "L1", "New"), Ev(10, "SD-L1", "L1", "In Progress", "ann", seq=1),
-                      Ev(10, "Mixed team", "L2/L3", "Assigned", seq=2),
-                      Ev(20, None, None, "In Progress", "dan"), Ev(30, "?", None, "Resolved", "dan")]),
-        Ticket("T9", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "In Progress", "ann"),
-                      Ev(8, "Infra-L3", "L3", "Assigned"), Ev(9, "Infra-L3", "L3", "In Progress", "cid"),
-                      Ev(15, "Infra-L3", "L3", "Resolved", "cid")]),
-        Ticket("T10", [Ev(0, "SD-L1", "L1", "New"),
-                       Ev(2, "SD-L1", "L1", "In Progress", "ann", "internal", "tried reset, MFA locked"),
-                       Ev(4, "Apps-L2", "L2", "Assigned"), Ev(10, "Apps-L2", "L2", "In Progress", "bob"),
-                       Ev(60, "Apps-L2", "L2", "Resolved", "bob")], category="Password reset"),
+        Ticket(
+            "T1",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(5, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(20, "SD-L1", "L1", "Resolved", "ann"),
+            ],
+        ),
+        Ticket(
+            "T2",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(5, "SD-L1", "L1", "In Progress", "ann", "escalation", COMPLETE_NOTE),
+                Ev(10, "Apps-L2", "L2", "Assigned"),
+                Ev(40, "Apps-L2", "L2", "In Progress", "bob"),
+                Ev(100, "Apps-L2", "L2", "Resolved", "bob"),
+            ],
+            priority="P1",
+        ),
+        Ticket(
+            "T3",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(3, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(4, "Apps-L2", "L2", "Assigned"),
+                Ev(30, "SD-L1", "L1", "Assigned"),
+                Ev(35, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(60, "SD-L1", "L1", "Resolved", "ann"),
+            ],
+            priority="P2",
+        ),
+        Ticket(
+            "T4",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(10, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(
+                    20,
+                    "Apps-L2",
+                    "L2",
+                    "Assigned",
+                    None,
+                    "escalation",
+                    "User issue: VPN drops. Findings: none.",
+                ),
+                Ev(25, "Apps-L2", "L2", "In Progress", "bob"),
+                Ev(60, "Infra-L3", "L3", "Assigned"),
+                Ev(90, "Infra-L3", "L3", "In Progress", "cid"),
+                Ev(120, "Apps-L2", "L2", "Assigned"),
+                Ev(125, "Apps-L2", "L2", "In Progress", "bob"),
+                Ev(130, "Apps-L2", "L2", "Resolved", "bob"),
+            ],
+            category="network",
+        ),
+        Ticket(
+            "T5",
+            [
+                Ev(0, "Apps-L2", "L2", "New"),
+                Ev(10, "Apps-L2", "L2", "In Progress", "bob"),
+                Ev(40, "Apps-L2", "L2", "Resolved", "bob"),
+            ],
+        ),
+        Ticket(
+            "T6",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(5, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(10, "SD-L1", "L1", "Resolved", "ann"),
+                Ev(100, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(120, "SD-L1", "L1", "Resolved", "ann"),
+                Ev(130, "SD-L1", "L1", "Closed", "ann"),
+            ],
+            kb_article_id="KB1",
+        ),
+        Ticket(
+            "T7",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(5, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(10, "Apps-L2", "L2", "Assigned"),
+            ],
+        ),
+        Ticket(
+            "T8",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(10, "SD-L1", "L1", "In Progress", "ann", seq=1),
+                Ev(10, "Mixed team", "L2/L3", "Assigned", seq=2),
+                Ev(20, None, None, "In Progress", "dan"),
+                Ev(30, "?", None, "Resolved", "dan"),
+            ],
+        ),
+        Ticket(
+            "T9",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(5, "SD-L1", "L1", "In Progress", "ann"),
+                Ev(8, "Infra-L3", "L3", "Assigned"),
+                Ev(9, "Infra-L3", "L3", "In Progress", "cid"),
+                Ev(15, "Infra-L3", "L3", "Resolved", "cid"),
+            ],
+        ),
+        Ticket(
+            "T10",
+            [
+                Ev(0, "SD-L1", "L1", "New"),
+                Ev(2, "SD-L1", "L1", "In Progress", "ann", "internal", "tried reset, MFA locked"),
+                Ev(4, "Apps-L2", "L2", "Assigned"),
+                Ev(10, "Apps-L2", "L2", "In Progress", "bob"),
+                Ev(60, "Apps-L2", "L2", "Resolved", "bob"),
+            ],
+            category="Password reset",
+        ),
     ]
 
 
@@ -231,14 +309,24 @@ def test_week_follows_reporting_zone_and_week_start(tmp_path):
     # Resolved Sunday 10 March 2024 23:30 UTC = Monday 00:30 in Paris.
     late = Ticket("W1", [Ev(0, "SD-L1", "L1", "New"), Ev(9510, "SD-L1", "L1", "Resolved", "ann")])
     utc = build(tmp_path / "utc.duckdb", [late])
-    assert str(utc.execute("select week_start from analytics.fct_tickets").fetchone()[0]) == "2024-03-04"
+    assert (
+        str(utc.execute("select week_start from analytics.fct_tickets").fetchone()[0])
+        == "2024-03-04"
+    )
     paris = build(
-        tmp_path / "paris.duckdb", [late],
+        tmp_path / "paris.duckdb",
+        [late],
         config=Config(reporting_timezone="Europe/Paris", week_start="monday"),
     )
-    assert str(paris.execute("select week_start from analytics.fct_tickets").fetchone()[0]) == "2024-03-11"
+    assert (
+        str(paris.execute("select week_start from analytics.fct_tickets").fetchone()[0])
+        == "2024-03-11"
+    )
     sunday = build(tmp_path / "sunday.duckdb", [late], config=Config(week_start="sunday"))
-    assert str(sunday.execute("select week_start from analytics.fct_tickets").fetchone()[0]) == "2024-03-10"
+    assert (
+        str(sunday.execute("select week_start from analytics.fct_tickets").fetchone()[0])
+        == "2024-03-10"
+    )
 
 
 def test_review_verdict_overrides_rules(tmp_path):
@@ -254,9 +342,10 @@ def test_review_verdict_overrides_rules(tmp_path):
     w = duckdb.connect(str(db))
     w.execute(
         """insert into meta.review_verdicts values
-           ('v1', 'T2#3', 'T2', 's1', 'rev', '2024-03-11 10:00+00', 'no', 'too early', 'kb', null, null),
+           ('v1', 'T2#3', 'T2', 's1', 'rev', '2024-03-11 10:00+00', 'no', null, null, null, null),
            ('v2', 'T9#3', 'T9', 's1', 'rev', '2024-03-11 10:00+00', 'no', null, null, null, null),
-           ('v3', 'T9#3', 'T9', 's1', 'rev', '2024-03-11 11:00+00', 'yes', null, null, null, null)"""
+           ('v3', 'T9#3', 'T9', 's1', 'rev', '2024-03-11 11:00+00', 'yes', null, null, null, null)
+        """
     )
     w.close()
     run_build(db, Config())

@@ -54,10 +54,13 @@ class Ticket:
     extra: dict = field(default_factory=dict)
 
 
-def load(db: Path, tickets: list[Ticket], *, source: str = "handmade", shuffle: bool = False) -> None:
+def load(
+    db: Path, tickets: list[Ticket], *, source: str = "handmade", shuffle: bool = False
+) -> None:
     con = connect(db)
     con.execute(
-        "insert into meta.batches values (1, ?, 'events', 'handmade.csv', 'x', now(), now(), 0, 0, 0, 0)",
+        "insert into meta.batches values "
+        "(1, ?, 'events', 'handmade.csv', 'x', now(), now(), 0, 0, 0, 0)",
         [source],
     )
     line = 1
@@ -66,32 +69,57 @@ def load(db: Path, tickets: list[Ticket], *, source: str = "handmade", shuffle: 
         for i, e in enumerate(t.events):
             line += 1
             rows.append(
-                (t.ticket_id, at(e.minute), e.seq if e.seq is not None else i, e.group, e.tier,
-                 e.agent, e.status, e.note_kind, e.note_text, 1, "handmade.csv", line)
+                (
+                    t.ticket_id,
+                    at(e.minute),
+                    e.seq if e.seq is not None else i,
+                    e.group,
+                    e.tier,
+                    e.agent,
+                    e.status,
+                    e.note_kind,
+                    e.note_text,
+                    1,
+                    "handmade.csv",
+                    line,
+                )
             )
     if shuffle:
         rows = rows[::-1]
     con.executemany("insert into raw.events values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     con.executemany(
-        "insert into raw.tickets values (?, ?, ?, ?, ?, ?, null, 'phone', ?, ?, null, ?, null, null, ?, 1, 'handmade.csv', 1)",
+        "insert into raw.tickets values (?, ?, ?, ?, ?, ?, null, 'phone', ?, ?, null, ?, "
+        "null, null, ?, 1, 'handmade.csv', 1)",
         [
-            (t.ticket_id, t.partner, t.client,
-             at(t.opened_minute) if t.opened_minute is not None else None,
-             t.priority, t.category, t.resolution_code, t.kb_article_id, t.sla_met,
-             t.first_contact_resolved)
+            (
+                t.ticket_id,
+                t.partner,
+                t.client,
+                at(t.opened_minute) if t.opened_minute is not None else None,
+                t.priority,
+                t.category,
+                t.resolution_code,
+                t.kb_article_id,
+                t.sla_met,
+                t.first_contact_resolved,
+            )
             for t in tickets
         ],
     )
     con.close()
 
 
-def build(db: Path, tickets: list[Ticket], config: Config | None = None, **kw) -> duckdb.DuckDBPyConnection:
+def build(
+    db: Path, tickets: list[Ticket], config: Config | None = None, **kw
+) -> duckdb.DuckDBPyConnection:
     load(db, tickets, **kw)
     run_build(db, config or Config())
     return duckdb.connect(str(db), read_only=True)
 
 
-def kpi(con: duckdb.DuckDBPyConnection, metric: str, dimension: str = "overall", value: str = "all"):
+def kpi(
+    con: duckdb.DuckDBPyConnection, metric: str, dimension: str = "overall", value: str = "all"
+):
     """(numerator, denominator, value) of a metric over all weeks, from the facts."""
     row = con.execute(
         """

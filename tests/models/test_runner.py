@@ -1,0 +1,131 @@
+"""The build runner: dependency order from the SQL, data tests, atomic publish."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.config import Config
+from pipelines.errors import BuildError
+from pipelines.models.data_tests import parse_tests
+from pipelines.models.graph import SQL_DIR, discover
+from pipelines.models.runner import run_build
+from tests.models.timelines import Ev, Ticket, build, load
+
+TICKETS = [
+    Ticket("A", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "Resolved", "ann")]),
+    Ticket(
+        "B",
+        [
+            Ev(0, "SD-L1", "L1", "New"),
+            Ev(5, "Apps-L2", "L2", "Assigned"),
+            Ev(9, "Apps-L2", "L2", "Resolved", "bob"),
+        ],
+    ),
+]
+
+
+def test_dependencies_are_read_from_the_sql():
+    models = {m.name: m for m in discover()}
+    assert models["fct_escalations"].depends_on == {
+        "fct_tickets",
+        "int_escalations",
+        "int_source_capabilities",
+    }
+    assert models["stg_events"].depends_on == frozenset()
+    order = [m.name for m in discover()]
+    for model in models.values():
+        for dep in model.depends_on:
+            assert order.index(dep) < order.index(model.name)
+
+
+def test_every_model_has_data_tests():
+    for model in discover():
+        assert parse_tests(model.name, model.sql), f"{model.name} declares no data test"
+
+
+def test_cycle_is_reported(tmp_path):
+    for layer in ("staging", "intermediate", "marts"):
+        (tmp_path / layer).mkdir()
+    (tmp_path / "staging" / "a.sql").write_text("select * from b")
+    (tmp_path / "staging" / "b.sql").write_text("select * from a")
+    with pytest.raises(BuildError, match="cycle"):
+        discover(tmp_path)
+
+
+def _copy_sql(tmp_path: Path) -> Path:
+    sql = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql)
+    return sql
+
+
+def test_failing_data_test_keeps_the_published_build(tmp_path):
+    db = tmp_path / "t.duckdb"
+    build(db, TICKETS).close()
+    sql = _copy_sql(tmp_path)
+    model = sql / "marts" / "fct_tickets.sql"
+    model.write_text("-- test expression: n_escalations = 0\n" + model.read_text())
+    with pytest.raises(BuildError) as err:
+        run_build(db, Config(), sql_dir=sql)
+    message = str(err.value)
+    assert "fct_tickets: expression n_escalations = 0: 1 failing rows" in message
+    assert "ticket_id='B'" in message
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select build_id from meta.builds").fetchall() == [(1,)]
+    assert con.execute("select count(*) from analytics.fct_tickets").fetchall() == [(2,)]
+    schemas = con.execute(
+        "select schema_name from information_schema.schemata where schema_name like 'build%'"
+    ).fetchall()
+    assert schemas == [("build_1",)]
+
+
+def test_broken_model_names_itself(tmp_path):
+    db = tmp_path / "t.duckdb"
+    load(db, TICKETS)
+    sql = _copy_sql(tmp_path)
+    (sql / "marts" / "kpi_weekly.sql").write_text("select no_such_column from kpi_facts")
+    with pytest.raises(BuildError, match=r"model kpi_weekly \(kpi_weekly.sql\) failed"):
+        run_build(db, Config(), sql_dir=sql)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select count(*) from meta.builds").fetchall() == [(0,)]
+
+
+def test_rebuild_replaces_the_previous_build(tmp_path):
+    db = tmp_path / "t.duckdb"
+    build(db, TICKETS).close()
+    summary = run_build(db, Config())
+    assert summary.build_id == 2
+    con = duckdb.connect(str(db), read_only=True)
+    schemas = con.execute(
+        "select schema_name from information_schema.schemata where schema_name like 'build%'"
+    ).fetchall()
+    assert schemas == [("build_2",)]
+    assert con.execute("select count(*) from analytics.fct_tickets").fetchall() == [(2,)]
+
+
+def test_partner_targets_override_status(tmp_path):
+    from pipelines.config import Target
+
+    tickets = [
+        Ticket(f"P{i}", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "Resolved", "ann")])
+        for i in range(20)
+    ]
+    config = Config(
+        min_sample=5,
+        partner_targets={
+            "acme": {"l1_resolution_rate": Target(green_min=1.01, label="impossible")}
+        },
+    )
+    con = build(tmp_path / "t.duckdb", tickets, config=config)
+    rows = con.execute(
+        """select dimension, value, target, status from analytics.kpi_weekly
+           where metric = 'l1_resolution_rate' order by dimension"""
+    ).fetchall()
+    statuses = {r[0]: (r[1], r[2], r[3]) for r in rows if r[0] in ("overall", "partner")}
+    assert statuses == {
+        "overall": (1.0, ">= 70%", "green"),
+        "partner": (1.0, "impossible", "amber"),
+    }
