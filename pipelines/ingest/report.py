@@ -36,13 +36,14 @@ def print_ingest_report(result: IngestResult, console: Console) -> None:
     for f in result.files:
         if f.already_loaded_batch is not None:
             console.print(f"{f.file}: already loaded in batch {f.already_loaded_batch}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         if f.ignored_columns:
             console.print(f"{f.file}: ignored columns: {', '.join(f.ignored_columns)}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         if f.date_order:
             first = "day-first" if f.date_order == "dmy" else "month-first"
-            console.print(f"{f.file}: dates read {first} ({f.date_order})", highlight=False)
+            console.print(f"{f.file}: dates read {first} ({f.date_order})",
+                          highlight=False, soft_wrap=True)
 
     reasons = result.reject_reasons
     if reasons:
@@ -50,5 +51,5 @@ def print_ingest_report(result: IngestResult, console: Console) -> None:
         for r in reasons:
             console.print(
                 f"  {r.count:>8,}  {r.reason}  (e.g. {r.file} line {r.line}: {r.example})",
-                highlight=False, markup=False,
+                highlight=False, markup=False, soft_wrap=True,
             )

@@ -267,7 +267,9 @@ def validate(
             parts.append(f"regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
                          f"{_parts_list(_DM_PARTS)}) as dm_{c}")
 
-        selects, reasons = [], ["_parse_error"]
+        # A line that could not be split (bad JSON, wrong field count) gets only that
+        # reason: its values are not trustworthy enough to say more.
+        selects, reasons = [], []
         for rule in contract.columns:
             v = f"v_{rule.name}"
             ts = timestamp_sql(f"iso_{v}", f"dm_{v}", order, zone) if rule.type == "timestamp" \
@@ -284,7 +286,8 @@ def validate(
         con.execute(
             f"""create or replace temp table {out} as
                 select {", ".join(selects)}, _line, _raw_line,
-                    nullif(concat_ws('; ', {", ".join(reasons)}), '') as _reject_reason
+                    coalesce(_parse_error, nullif(concat_ws('; ', {", ".join(reasons)}), ''))
+                        as _reject_reason
                     {"".join(", " + k for k in keep_src)}
                 from (select *{"".join(", " + p for p in parts)} from {cleaned})"""
         )
