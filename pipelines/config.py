@@ -214,8 +214,8 @@ class Config(_Strict):
 
     @field_validator("status_map")
     @classmethod
-    def _normalise_status_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        return {k.strip().lower(): v for k, v in value.items()}
+    def _merge_status_map(cls, value: dict[str, str]) -> dict[str, str]:
+        return {**_default_status_map(), **{k.strip().lower(): v for k, v in value.items()}}
 
     @field_validator("targets")
     @classmethod
