@@ -46,6 +46,8 @@ P_ENTRY_L2_TO_L3 = 0.15
 P_KB_NOT_L1 = 0.05
 P_CODE_SCOPE_L1 = 0.12  # non-escalated, out-of-scope tickets closed as known error/education
 MAX_DURATION_S = 14 * 86400
+# the MSP's L2 groups (shared by all partners): quality of their notes when escalating to L3
+L2_NOTE_QUALITY = {"complete": 0.7, "partial": 0.2, "none": 0.1}
 
 # base escalation propensity per category (scaled per partner); L1-scope ones use the
 # partner's own in-scope probability
@@ -226,8 +228,8 @@ METRICS = (
 )
 
 
-def _metric_terms(lab: dict[str, np.ndarray], in_scope: np.ndarray, p_complete1: Any,
-                  p_complete2: Any, p_kb: Any, p_code_scope: Any) -> dict[str, tuple[Any, Any]]:
+def _metric_terms(lab: dict[str, np.ndarray], in_scope: Any, p_complete: tuple[Any, Any, Any],
+                  p_kb: Any, p_code_scope: Any) -> dict[str, tuple[Any, Any]]:
     """(numerator, denominator) contributions per ticket/template, by the KPI definitions.
 
     The same formulas serve the realised counts (0/1 draws) and the expected values
@@ -248,8 +250,9 @@ def _metric_terms(lab: dict[str, np.ndarray], in_scope: np.ndarray, p_complete1:
         "pingpong_rate": (lab["pingpong"], lab["n_handoffs"] > 0),
         "reopen_rate": (lab["reopened"], np.ones_like(n_esc)),
         "note_completeness_rate": (
-            lab["n_esc_note1"] * p_complete1 + lab["n_esc_note2"] * p_complete2, n_esc),
-        "kb_deflection_rate": (final_l1 * p_kb, final_l1),
+            lab["n_esc_note1"] * p_complete[0] + lab["n_esc_note2"] * p_complete[1]
+            + lab["n_esc_note3"] * p_complete[2], n_esc),
+        "kb_deflection_rate": (final_l1 * p_kb, np.ones_like(n_esc)),
         "unnecessary_escalation_rate": (unnecessary, escalated),
     }
 
@@ -279,8 +282,8 @@ def expected_rates() -> dict[str, dict[str, Any]]:
             pbase[sc.B["l1_fcr"]] = fcr
             w = cat_w[c] * pbase[base_of_t] * pm  # P(category, template | partner)
             in_scope = float(cat in tx.L1_SCOPE)
-            terms = _metric_terms(lab, in_scope, pc1, pc2, kb_probability(p, cat),
-                                  p.p_known_error_escalated)
+            terms = _metric_terms(lab, in_scope, (pc1, pc2, L2_NOTE_QUALITY["complete"]),
+                                  kb_probability(p, cat), p.p_known_error_escalated)
             for m, (nu, de) in terms.items():
                 num[m] += float(np.sum(w * nu))
                 den[m] += float(np.sum(w * de))
@@ -396,6 +399,8 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     q2 = np.where((q1 == 1) & improve, 0, q1)
     note_var1 = np.where(q1 == 0, 0, 1 + rng.integers(0, tx.N_PARTIAL_VARIANTS, n))
     note_var2 = np.where(q2 == 0, 0, np.where(q2 == q1, note_var1, 1))
+    q3 = _choice(rng, np.array([L2_NOTE_QUALITY[q] for q in ("complete", "partial", "none")]), n)
+    note_var3 = np.where(q3 == 0, 0, 1 + rng.integers(0, tx.N_PARTIAL_VARIANTS, n))
     # open tickets: late in the month mostly; truncated at a non-final step
     days_left = (PERIOD_END - PERIOD_START).total_seconds() - opened
     p_open = np.where(days_left < 3 * 86400, 0.35, np.where(days_left < 7 * 86400, 0.08, 0.006))
@@ -445,6 +450,7 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     srow = T.offsets[tid][rep] + local
     snote = T.note[srow]
     keep = ~((q1[rep] == 2) & ((snote == sc.N_ESC1) | (snote == sc.N_ESC2)))
+    keep &= ~((q3[rep] == 2) & (snote == sc.N_ESC3))
     keep &= ~is_open[rep] | (local <= cut[rep])
     rep, srow, snote = rep[keep], srow[keep], snote[keep]
     del local, keep
@@ -513,6 +519,7 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     cat_r = category[rep]
     text_code = np.where(snote == sc.N_ESC1, esc_code[cat_r, note_var1[rep]], text_code)
     text_code = np.where(snote == sc.N_ESC2, esc_code[cat_r, note_var2[rep]], text_code)
+    text_code = np.where(snote == sc.N_ESC3, esc_code[cat_r, note_var3[rep]], text_code)
     text_code = np.where(snote == sc.N_NONE, -1, text_code)
 
     # handoff delays (planted pickups of escalations of resolved tickets)
@@ -535,10 +542,9 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     last_event = int(t.max())
 
     # ---- ticket-level truth -------------------------------------------------------------
-    q_complete1 = (q1 == 0).astype(np.int64)
-    q_complete2 = (q2 == 0).astype(np.int64)
-    terms = _metric_terms(lab, in_scope.astype(np.int64), q_complete1, q_complete2,
-                          kb.astype(np.int64), code_scope.astype(np.int64))
+    complete = tuple((q == 0).astype(np.int64) for q in (q1, q2, q3))
+    terms = _metric_terms(lab, in_scope.astype(np.int64), complete, kb.astype(np.int64),
+                          code_scope.astype(np.int64))
     realised = _count(terms, resolved, partner)
     labels = pl.DataFrame({
         "partner": _lookup(tx.PARTNER_NAMES, partner),
@@ -550,6 +556,7 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
         "kb": kb,
         "note_quality1": q1,
         "note_quality2": q2,
+        "note_quality_l2": q3,
         **{k: v for k, v in lab.items()},
     })
 
@@ -671,6 +678,7 @@ def _planted(seed: int, n: int, n_events: int, realised: dict[str, Any], resolve
             "p_same_second_note_and_escalation": P_TIE_ESCALATE,
             "p_zero_pickup_delay": P_ZERO_PICKUP,
             "quick_fix_minutes": sc.QUICK_FIX_SECONDS / 60,
+            "l2_note_quality": L2_NOTE_QUALITY,
         },
         "expected": expected_rates(),
         "realised": {
@@ -708,18 +716,23 @@ DEFINITIONS = {
     "pingpong_rate": "resolved tickets with >= 1 group change that return to a group held "
                      "before",
     "reopen_rate": "resolved tickets that went from resolved/closed back to an open status",
-    "note_completeness_rate": "escalations (any, incl. L2->L3) with an L1 'escalation' note "
-                              "at or before them containing all four sections; a re-escalation"
-                              " note is never worse than the first one, so 'any earlier note' "
-                              "and 'latest note' agree",
-    "kb_deflection_rate": "resolved tickets whose final resolution happened at L1: share "
-                          "with a kb_article_id (denominator = resolved at L1)",
+    "note_completeness_rate": "escalations of resolved tickets with an 'escalation' note "
+                              "written by the escalating tier (after the previous tier change, "
+                              "at or before the escalation) containing all four sections; "
+                              "L1 writes the notes of its escalations, L2 those to L3; at most "
+                              "one such note per escalation",
+    "kb_deflection_rate": "resolved tickets: share whose final resolution is at L1 and that "
+                          "have a kb_article_id (denominator = all resolved tickets)",
     "unnecessary_escalation_rate": "resolved tickets with >= 1 escalation (any entry tier): "
                                    "category or resolution_code in L1 scope, or final "
                                    "resolution by the receiving tier of the last escalation, "
-                                   "with no group change after it, within 15 min of pickup",
+                                   "with no group change after it, within 15 min of pickup "
+                                   "(no review verdicts; l1_kb_articles empty by default, so "
+                                   "the KB rule flags nothing)",
     "handoff_delay": "per escalation of a resolved ticket: escalation -> first non-queue event "
-                     "in the receiving tier; median over picked-up escalations",
+                     "in the receiving tier; median over picked-up escalations (escalation "
+                     "rows are always queue rows, so 0 only for same-second pickups)",
+    "events_after_final_resolution": "only Closed rows in the resolving group",
 }
 
 

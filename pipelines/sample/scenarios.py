@@ -31,9 +31,12 @@ STATUS_CLASS = ("queue", "queue", "work", "wait", "resolved", "closed", "resolve
 _DONE = {"resolved", "closed"}
 
 # -- note kinds on a step --------------------------------------------------------------------
-N_NONE, N_ESC1, N_ESC2, N_WORK, N_CUSTOMER, N_RESOLUTION, N_BOUNCE, N_REOPEN, N_HANDBACK = range(9)
+# N_ESC1/N_ESC2: L1's notes for its first/second escalation; N_ESC3: L2's note for L2 -> L3
+(N_NONE, N_ESC1, N_ESC2, N_WORK, N_CUSTOMER, N_RESOLUTION, N_BOUNCE, N_REOPEN, N_HANDBACK,
+ N_ESC3) = range(10)
 NOTE_KIND = ("", "escalation", "escalation", "work", "customer", "resolution", "work",
-             "customer", "work")
+             "customer", "work", "escalation")
+ESC_NOTES = (N_ESC1, N_ESC2, N_ESC3)
 
 # -- duration kinds: the time between the previous event and this one --------------------------
 DURATIONS = (
@@ -128,14 +131,13 @@ class _Builder:
         self.add(g, a, S_PENDING, work, N_CUSTOMER)
         self.add(g, a, S_PROGRESS, "wait_user")
 
-    def escalate(self, to: int, note: int = N_NONE) -> None:
-        if self.tier == 1:
-            if note:
-                self.add(G_L1, self.l1, S_PROGRESS, "l1_work", note)
-            self.add(to, A_NONE, S_ASSIGNED, "escalate")
-        else:
-            work = "l2_work" if self.tier == 2 else "l3_work"
-            self.add(to, A_NONE, S_ASSIGNED, work)
+    def escalate(self, to: int, note: int) -> None:
+        """Escalation note by the escalating tier (dropped later if none is written),
+        then the escalation row itself (a queue row in the receiving group)."""
+        last = self.steps[-1]
+        work = {1: "l1_work", 2: "l2_work", 3: "l3_work"}[self.tier]
+        self.add(last.grole, last.arole, S_PROGRESS, work, note)
+        self.add(to, A_NONE, S_ASSIGNED, "escalate")
 
     def pickup(self, g: int, a: int) -> None:
         self.add(g, a, S_PROGRESS, "l3_pickup" if GROLE_TIER[g] == 3 else "l2_pickup")
@@ -176,7 +178,7 @@ def build_template(base: str, mods: dict[str, bool]) -> list[Step]:
         if base == "l2_direct":
             b.resolve(G_L2A, A_L2A, "l2_work")
         else:
-            b.escalate(G_L3)
+            b.escalate(G_L3, N_ESC3)
             b.pickup(G_L3, A_L3)
             b.resolve(G_L3, A_L3, "l3_work")
         return b.steps
@@ -210,13 +212,13 @@ def build_template(base: str, mods: dict[str, bool]) -> list[Step]:
     elif base == "reesc_l3":
         b.escalate(G_L2A, N_ESC1)
         b.pickup(G_L2A, A_L2A)
-        b.escalate(G_L3)
+        b.escalate(G_L3, N_ESC3)
         b.pickup(G_L3, A_L3)
         b.resolve(G_L3, A_L3, "l3_work")
     elif base == "reesc_l3_back":
         b.escalate(G_L2A, N_ESC1)
         b.pickup(G_L2A, A_L2A)
-        b.escalate(G_L3)
+        b.escalate(G_L3, N_ESC3)
         b.pickup(G_L3, A_L3)
         b.handoff(G_L2A, "l3_work", N_HANDBACK, A_L2A)
         b.pickup(G_L2A, A_L2A)
@@ -263,8 +265,8 @@ def build_template(base: str, mods: dict[str, bool]) -> list[Step]:
 
 LABELS = (
     "entry_tier", "n_esc", "n_esc_from_l1", "n_esc_l1_l2", "n_bounce", "n_reesc", "n_skip",
-    "n_esc_note1", "n_esc_note2", "n_esc_nonote", "reopened", "n_reopens", "n_handoffs",
-    "pingpong", "final_tier", "quick_fix", "n_pickups",
+    "n_esc_note1", "n_esc_note2", "n_esc_note3", "n_esc_nonote", "reopened", "n_reopens",
+    "n_handoffs", "pingpong", "final_tier", "quick_fix", "n_pickups",
 )
 STEP_FLAGS = ("is_esc", "is_pickup", "is_final_res", "is_handoff", "is_reopen", "can_cut",
               "is_qf_pickup")
@@ -309,15 +311,13 @@ def label_template(steps: list[Step]) -> tuple[dict[str, int], dict[str, list[bo
         if pick is not None:
             flags["is_pickup"][pick] = True
             lab["n_pickups"] += 1
-        # escalation note: the latest L1 escalation note at or before the escalation
-        notes = [steps[j].note for j in range(i) if steps[j].note in (N_ESC1, N_ESC2)
-                 and tier[j] == 1]
-        if not notes:
-            lab["n_esc_nonote"] += 1
-        elif notes[-1] == N_ESC1:
-            lab["n_esc_note1"] += 1
-        else:
-            lab["n_esc_note2"] += 1
+        # escalation note: written in the escalating tier's stretch, i.e. after the
+        # previous tier change and at or before the escalation
+        prev = max((j for j in range(1, i) if tier[j] != tier[j - 1]), default=-1)
+        notes = [steps[j].note for j in range(prev + 1, i + 1) if steps[j].note in ESC_NOTES]
+        assert len(notes) <= 1, "one escalation note per escalation"
+        key = {N_ESC1: "n_esc_note1", N_ESC2: "n_esc_note2", N_ESC3: "n_esc_note3"}
+        lab[key[notes[0]] if notes else "n_esc_nonote"] += 1
     # reopens
     for i in range(1, n):
         if cls[i - 1] in _DONE and cls[i] not in _DONE:
