@@ -259,20 +259,23 @@ def _read_csv(
 
     d_sql = sql_str(delim)
     cls = "\\t" if delim == "\t" else re.escape(delim)
-    pattern = sql_str(f'(?:^|{cls})("(?:[^"]|"")*"|[^{cls}]*)')
+    # Whole matches only (no capture group: RE2 then runs its fast DFA); every match
+    # after the first starts with the delimiter, which is cut off.
+    pattern = sql_str(f'(?:^|{cls})(?:"(?:[^"]|"")*"|[^{cls}]*)')
     fields = (
-        f"case when contains(_raw_line, '\"') then regexp_extract_all(_raw_line, {pattern}, 1) "
+        f"case when contains(_raw_line, '\"') then regexp_extract_all(_raw_line, {pattern}) "
         f"else string_split(_raw_line, {d_sql}) end"
     )
     n = len(names)
     cols = []
     for i, name in enumerate(names, start=1):
-        v = f"trim(_f[{i}])"
-        unq = (
+        # regex matches after the first begin with the delimiter (split parts do not)
+        raw = f"_f[{i}]" if i == 1 else f"if(_q, _f[{i}][2:], _f[{i}])"
+        v = f"trim({raw})"
+        cols.append(
             f"case when length({v}) >= 2 and starts_with({v}, '\"') and ends_with({v}, '\"') "
-            f"then replace({v}[2:-2], '\"\"', '\"') else {v} end"
+            f"then replace({v}[2:-2], '\"\"', '\"') else {v} end as {quote_ident(name)}"
         )
-        cols.append(f"{unq} as {quote_ident(name)}")
     con.execute(
         f"""
         create or replace temp table {table} as
@@ -282,7 +285,7 @@ def _read_csv(
                 as _reject_reason,
             {", ".join(cols)}
         from (
-            select _line, _raw_line, {fields} as _f
+            select _line, _raw_line, contains(_raw_line, '"') as _q, {fields} as _f
             from ({records})
             where trim(_raw_line) <> ''
         )

@@ -37,6 +37,16 @@ _TIME = r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?"
 _ZONE = r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?"
 ISO_RE = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + _ZONE + "$"
 DAY_MONTH_RE = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})" + _TIME + r"\s*([AaPp][Mm])?" + _ZONE + "$"
+# Fast paths (plain matches, no capture groups: RE2's DFA), parsed by DuckDB's own
+# casts; everything else goes through the capture-group regexes above.
+_FAST_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
+FAST_NAIVE_ISO = r"^\d{4}-\d{1,2}-\d{1,2}" + _FAST_TIME + "$"
+FAST_OFFSET_ISO = (
+    r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+)
+FAST_SLASH_DM = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
+_SLASH_FORMATS = ("{0} %H:%M", "{0} %H:%M:%S", "{0} %H:%M:%S.%f", "{0}")
 _ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]
 _DM_PARTS = ["a", "b", "y", "h", "mi", "s", "fr", "ap", "tz"]
 _MAX_SHOWN = 80
@@ -85,11 +95,37 @@ def _build_ts(
     )
 
 
-def timestamp_sql(iso: str, dm: str, order: str | None, zone: str) -> str:
-    """Parsed timestamp from the ISO parts `iso` and day/month parts `dm`."""
+def fast_guard(v: str, order: str | None) -> str:
+    """SQL: the value has a shape the fast path parses."""
+    guard = (
+        f"regexp_matches({v}, {sql_str(FAST_NAIVE_ISO)}) "
+        f"or regexp_matches({v}, {sql_str(FAST_OFFSET_ISO)})"
+    )
+    if order in ("dmy", "mdy"):
+        guard += f" or regexp_matches({v}, {sql_str(FAST_SLASH_DM)})"
+    return f"({guard})"
+
+
+def timestamp_sql(v: str, iso: str, dm: str, order: str | None, zone: str) -> str:
+    """Parsed timestamp of the clean value `v`: fast paths first, else from the ISO
+    parts `iso` and day/month parts `dm` (structs, null when a fast path applies)."""
+    z = sql_str(zone)
+    branches = (
+        f"when regexp_matches({v}, {sql_str(FAST_NAIVE_ISO)}) "
+        f"then timezone({z}, try_cast({v} as timestamp)) "
+        f"when regexp_matches({v}, {sql_str(FAST_OFFSET_ISO)}) "
+        f"then try_cast({v} as timestamptz) "
+    )
+    if order in ("dmy", "mdy"):
+        date = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
+        formats = "[" + ", ".join(sql_str(f.format(date)) for f in _SLASH_FORMATS) + "]"
+        branches += (
+            f"when regexp_matches({v}, {sql_str(FAST_SLASH_DM)}) "
+            f"then timezone({z}, try_strptime({v}, {formats})) "
+        )
     parsed = _build_ts(iso, year=f"{iso}.y", month=f"{iso}.mo", day=f"{iso}.d",
                        ampm=False, zone=zone)
-    branches = f"when {iso}.y <> '' then {parsed} "
+    branches += f"when {iso}.y <> '' then {parsed} "
     if order in ("dmy", "mdy"):
         day, month = (f"{dm}.a", f"{dm}.b") if order == "dmy" else (f"{dm}.b", f"{dm}.a")
         dm_parsed = _build_ts(dm, year=f"{dm}.y", month=month, day=day, ampm=True, zone=zone)
@@ -106,8 +142,9 @@ def _detect_order(
     if not columns:
         return None
     aggs = []
+    dm_shape = sql_str(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
     for i, c in enumerate(columns):
-        a, b = f"_a{i}", f"_b{i}"
+        a, b, d = f"_a{i}", f"_b{i}", f"_d{i}"
         aggs.append(
             f"""(select {{
                 'day': arg_min({c} || ''' on line ' || _line, _line)
@@ -118,11 +155,10 @@ def _detect_order(
                     filter (where {a} between 1 and 12 and {b} between 1 and 12)
             }} from (
                 select _line, {c},
-                    try_cast(nullif(regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, 1), '')
-                        as integer) as {a},
-                    try_cast(nullif(regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, 2), '')
-                        as integer) as {b}
-                from {source}
+                    try_cast(split_part({d}, '/', 1) as integer) as {a},
+                    try_cast(split_part({d}, '/', 2) as integer) as {b}
+                from (select _line, {c}, case when regexp_matches({c}, {dm_shape})
+                        then translate(left({c}, 6), '-.', '//') end as {d} from {source})
             ))"""
         )
     row = con.execute("select " + ", ".join(aggs)).fetchone()
@@ -262,18 +298,21 @@ def validate(
 
         parts = []
         for c in ts_cols:
-            parts.append(f"regexp_extract({c}, {sql_str(ISO_RE)}, {_parts_list(_ISO_PARTS)}) "
-                         f"as iso_{c}")
-            parts.append(f"regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
-                         f"{_parts_list(_DM_PARTS)}) as dm_{c}")
+            slow = f"not {fast_guard(c, order)}"
+            parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(ISO_RE)}, "
+                         f"{_parts_list(_ISO_PARTS)}) end as iso_{c}")
+            parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
+                         f"{_parts_list(_DM_PARTS)}) end as dm_{c}")
 
         # A line that could not be split (bad JSON, wrong field count) gets only that
         # reason: its values are not trustworthy enough to say more.
         selects, reasons = [], []
         for rule in contract.columns:
             v = f"v_{rule.name}"
-            ts = timestamp_sql(f"iso_{v}", f"dm_{v}", order, zone) if rule.type == "timestamp" \
-                else None
+            ts = (
+                timestamp_sql(v, f"iso_{v}", f"dm_{v}", order, zone)
+                if rule.type == "timestamp" else None
+            )
             value, reason = _typed(rule, v, config, ts)
             if rule.name == "seq":
                 value = f"coalesce({value}, _line)"
