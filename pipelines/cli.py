@@ -71,13 +71,18 @@ def ingest(
     source: Annotated[str | None, typer.Option(help="name of the source system")] = None,
     kind: Annotated[str | None, typer.Option(help="tickets or events (default: detected)")] = None,
     strict: Annotated[bool, typer.Option(help="exit non-zero if any row is rejected")] = False,
+    fmt: Annotated[
+        str, typer.Option("--format", help="canonical (default) or eventlog")
+    ] = "canonical",
     config: ConfigOption = None,
 ) -> None:
     """Load ticket and event exports into the database, as one all-or-nothing batch."""
     from pipelines.ingest.job import run_ingest
     from pipelines.ingest.report import print_ingest_report
 
-    result = run_ingest(paths, db_path=db, config=load_config(config), source=source, kind=kind)
+    result = run_ingest(
+        paths, db_path=db, config=load_config(config), source=source or fmt, kind=kind, fmt=fmt
+    )
     print_ingest_report(result, console)
     if strict and result.rows_rejected:
         err_console.print(f"[bold red]strict:[/] {result.rows_rejected} rows rejected")

@@ -37,17 +37,17 @@ create or replace macro kpi_sample(stat, denominator, measure) as
 
 -- 95% Wilson score interval for k successes out of n.
 create or replace macro wilson_low(k, n) as
-    case when n > 0 then
+    case when n > 0 then greatest(0.0,
         (k / n + 1.959964 ^ 2 / (2 * n)
             - 1.959964 * sqrt((k / n) * (1 - k / n) / n + 1.959964 ^ 2 / (4 * n * n)))
-        / (1 + 1.959964 ^ 2 / n)
+        / (1 + 1.959964 ^ 2 / n))
     end;
 
 create or replace macro wilson_high(k, n) as
-    case when n > 0 then
+    case when n > 0 then least(1.0,
         (k / n + 1.959964 ^ 2 / (2 * n)
             + 1.959964 * sqrt((k / n) * (1 - k / n) / n + 1.959964 ^ 2 / (4 * n * n)))
-        / (1 + 1.959964 ^ 2 / n)
+        / (1 + 1.959964 ^ 2 / n))
     end;
 
 -- green / amber / red against a target; 'insufficient' under the minimum sample.

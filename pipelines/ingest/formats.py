@@ -75,3 +75,12 @@ def read_canonical(
 
 
 FORMATS: dict[str, FormatReader] = {"canonical": read_canonical}
+
+
+def _register_adapters() -> None:
+    from pipelines.ingest.eventlog import read_eventlog
+
+    FORMATS["eventlog"] = read_eventlog
+
+
+_register_adapters()

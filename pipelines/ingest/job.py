@@ -181,8 +181,9 @@ def _run(
 
     staged.sort(key=lambda s: (KINDS.index(s[2].kind), s[0]))  # type: ignore[arg-type]
     for i, info, st in staged:
-        done = load.find_loaded_batch(con, info.content_hash)
-        if done is not None:  # the same bytes twice in this run
+        # the same bytes twice in this run (an adapter may stage two kinds from one file)
+        done = load.find_loaded_batch(con, info.content_hash, st.kind)
+        if done is not None:
             results.append(FileResult(info.label, st.kind, already_loaded_batch=done))
             step(f"{info.label}: already loaded", 2)
             con.execute(f"drop table if exists {st.table}")

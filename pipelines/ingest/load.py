@@ -45,10 +45,13 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0])
 
 
-def find_loaded_batch(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
-    """The batch that already loaded a file with these bytes, if any."""
+def find_loaded_batch(
+    con: duckdb.DuckDBPyConnection, content_hash: str, kind: str | None = None
+) -> int | None:
+    """The batch that already loaded a file with these bytes (as `kind`, if given)."""
     row = con.execute(
-        "select min(batch_id) from meta.batches where content_hash = ?", [content_hash]
+        "select min(batch_id) from meta.batches where content_hash = ? and (? is null or kind = ?)",
+        [content_hash, kind, kind],
     ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
 

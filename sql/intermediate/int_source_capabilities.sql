@@ -1,5 +1,5 @@
--- What each source system can tell: whether it carries escalation notes at all and
--- whether it signals first contact resolution. Metrics that need a signal the
+-- What each source system can tell: whether it carries escalation notes at all,
+-- KB articles at all, and whether it signals first contact resolution. Metrics that need a signal the
 -- source does not carry are n/a for its tickets, never guessed.
 -- test unique: source
 
@@ -29,7 +29,8 @@ event_signals as (
 ticket_signals as (
     select
         source,
-        bool_or(first_contact_resolved is not null) as has_first_contact_flag
+        bool_or(first_contact_resolved is not null) as has_first_contact_flag,
+        bool_or(kb_article_id is not null) as has_kb_articles
     from tickets
     group by source
 ),
@@ -38,6 +39,7 @@ final as (
     select
         ticket_signals.source,
         coalesce(event_signals.has_notes, false) as has_notes,
+        ticket_signals.has_kb_articles,
         coalesce(event_signals.has_first_contact_status, false)
             or ticket_signals.has_first_contact_flag as has_first_contact_signal
     from ticket_signals

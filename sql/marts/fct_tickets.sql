@@ -141,6 +141,7 @@ joined as (
         handoffs_after_last_escalation.n_handoffs_after as n_handoffs_after_last_escalation,
         reviewed.is_unnecessary_reviewed,
         capabilities.has_first_contact_signal,
+        capabilities.has_kb_articles as source_has_kb_articles,
         coalesce(tickets.opened_at, timeline.first_event_at) as clock_start_at,
         settings.reporting_timezone,
         settings.week_start_offset,
@@ -207,7 +208,9 @@ final as (
                 then reporting_week(resolved_at, reporting_timezone, week_start_offset)
         end as week_start,
         entry_tier = 'L1' and not is_escalated and not is_reopened as is_l1_resolved,
-        resolving_tier = 'L1' and kb_article_id is not null as is_kb_deflected,
+        case
+            when source_has_kb_articles then resolving_tier = 'L1' and kb_article_id is not null
+        end as is_kb_deflected,
         case
             when first_contact_resolved is not null then first_contact_resolved
             when has_first_contact_signal
@@ -220,7 +223,7 @@ final as (
         minutes_to_escalate < early_escalation_minutes
         and not first_escalation_has_internal_note as is_early_escalation,
         is_escalated and is_in_l1_scope as is_unnecessary_by_scope,
-        is_escalated and has_l1_kb_article as is_unnecessary_by_kb,
+        is_escalated and coalesce(has_l1_kb_article, false) as is_unnecessary_by_kb,
         coalesce(
             is_escalated
             and last_escalation_to_tier = resolving_tier
