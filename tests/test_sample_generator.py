@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 import pytest
 
 from pipelines.config import Config
+from pipelines.sample import scenarios as sc
 from pipelines.sample.generator import METRICS, PARTNERS, generate, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +34,17 @@ STATUSES = {"New", "Assigned", "In Progress", "Pending", "Resolved", "Closed",
 CSV_OPTS = {"datetime_format": "%Y-%m-%dT%H:%M:%SZ"}
 
 
+def _plain(sample):
+    """In memory the string columns are Enums; compare and derive on plain strings."""
+    for name in ("tickets", "events", "labels"):
+        frame = getattr(sample, name)
+        setattr(sample, name, frame.with_columns(cs.enum().cast(pl.String)))
+    return sample
+
+
 @pytest.fixture(scope="module")
 def small():
-    return generate(4000, seed=11)
+    return _plain(generate(4000, seed=11))
 
 
 @pytest.fixture(scope="module")
@@ -275,8 +285,7 @@ def test_csv_columns_and_types(tmp_path):
     assert events["seq"].str.contains(r"^\d+$").all()
     assert set(events["status"]) <= STATUSES
     assert set(events["tier"].drop_nulls()) <= {"L1", "L2", "L3"}
-    assert set(events["note_kind"].drop_nulls()) <= {"escalation", "work", "customer",
-                                                     "resolution"}
+    assert set(events["note_kind"].drop_nulls()) == {"escalation", "internal", "public"}
     assert (tmp_path / "planted.json").exists()
 
 
@@ -285,6 +294,9 @@ def test_parquet_format(tmp_path):
     tickets = pl.read_parquet(tmp_path / "tickets.parquet")
     events = pl.read_parquet(tmp_path / "events.parquet")
     assert tickets.columns == TICKET_COLUMNS and events.columns == EVENT_COLUMNS
+    for col in ("ticket_id", "partner", "category", "resolution_code"):
+        assert tickets.schema[col] in (pl.String, pl.Categorical) or isinstance(
+            tickets.schema[col], pl.Enum)
     assert tickets.schema["opened_at"] == pl.Datetime("us", "UTC")
     assert tickets.schema["sla_met"] == pl.Boolean
     assert events.schema["event_at"] == pl.Datetime("us", "UTC")
@@ -356,3 +368,12 @@ def test_scenarios_and_notes_present(small):
     opened = tickets["opened_at"].dt
     assert (opened.weekday() >= 6).sum() > 0 and (opened.hour() < 7).sum() > 0
     assert ((opened.hour() >= 8) & (opened.hour() < 18)).mean() > 0.6
+
+
+def test_label_free_modifiers_do_not_change_labels():
+    T = sc.build_table()
+    for m in sc.LABEL_FREE_MODS:
+        bit = 1 << sc.MODS.index(m)
+        ids = np.array([t for t in range(sc.N_TEMPLATES) if not t & bit])
+        for k, v in T.labels.items():
+            assert (v[ids] == v[ids | bit]).all(), (m, k)

@@ -82,6 +82,8 @@ class PartnerParams:
     p_closed: float = 0.9
     p_worknote: float = 0.7
     p_l1_reassign: float = 0.08
+    p_wait_l1_escalated: float = 0.15  # L1 waits for the user less when it escalates
+    p_hasty_escalation: float = 0.05  # escalates within minutes, with no internal note
     note_quality: dict[str, float] = field(
         default_factory=lambda: {"complete": 0.85, "partial": 0.10, "none": 0.05}
     )
@@ -93,7 +95,7 @@ class PartnerParams:
     )
     p_fcr_call: float = 0.5  # of L1-only phone/chat tickets, resolved during the call
     reports_fcr: bool = True
-    l1_pickup_median_min: float = 8
+    l1_pickup_median_min: float = 5
     l2_pickup_median_min: float = 20
     l3_pickup_median_min: float = 90
 
@@ -110,6 +112,7 @@ PARTNERS: dict[str, PartnerParams] = {
         escalation_mix=_mix(esc_l2_quick=18, skip_l3=8, skip_l3_bounce=3),
         note_quality={"complete": 0.35, "partial": 0.35, "none": 0.30},
         p_note_improves=0.3, p_kb_l1=0.2, p_known_error_escalated=0.2,
+        p_hasty_escalation=0.35,
     ),
     "Initech": PartnerParams(
         share=0.23, habit="escalations bounce back and ping-pong, more reopens",
@@ -128,7 +131,7 @@ PARTNERS: dict[str, PartnerParams] = {
 
 # duration kinds: (median minutes, sigma, minimum seconds added); pickups are per partner
 _LOGNORMAL = {
-    "l1_assign": (8, 0.9, 0), "l1_start": (4, 0.8, 0), "l1_work": (12, 0.8, 60),
+    "l1_assign": (5, 0.9, 0), "l1_start": (2, 0.8, 0), "l1_work": (6, 0.8, 60),
     "l1_resolve": (20, 0.9, 960), "l1_repickup": (15, 0.9, 0), "agent_swap": (20, 0.8, 60),
     "l2_pickup": (20, 0.9, 0), "l3_pickup": (90, 0.9, 0), "bounce_queue": (40, 0.8, 60),
     "l2_work": (60, 0.9, 960), "l3_work": (240, 0.9, 960), "wait_user": (240, 1.0, 1800),
@@ -161,10 +164,12 @@ def _choice_rows(rng: np.random.Generator, table: np.ndarray, row: np.ndarray) -
 
 
 def _lookup(values: tuple[str, ...] | list[str], codes: np.ndarray) -> pl.Series:
-    """Strings by code; a negative code gives null."""
-    series = pl.Series(list(values), dtype=pl.String)
-    idx = pl.Series(np.where(codes < 0, 0, codes).astype(np.uint32))
-    out = series.gather(idx)
+    """Strings by code (an Enum column: 1-2 bytes a row); a negative code gives null."""
+    uniq = list(dict.fromkeys(values))
+    pos = {v: i for i, v in enumerate(uniq)}
+    remap = np.array([pos[v] for v in values])
+    width = np.uint8 if len(uniq) <= 255 else np.uint16 if len(uniq) <= 65535 else np.uint32
+    out = pl.Series(remap[np.where(codes < 0, 0, codes)].astype(width)).cat.to(pl.Enum(uniq))
     if (codes < 0).any():
         out = pl.select(pl.when(pl.Series(codes >= 0)).then(out)).to_series()
     return out
@@ -323,7 +328,7 @@ def _opened_at(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _durations(rng: np.random.Generator, kind: np.ndarray, partner: np.ndarray,
-               prio: np.ndarray) -> np.ndarray:
+               prio: np.ndarray, hasty: np.ndarray) -> np.ndarray:
     """Seconds before each event, drawn by duration kind (bounds in scenarios.DUR_BOUNDS)."""
     n = kind.size
     names = sc.DURATIONS
@@ -338,22 +343,32 @@ def _durations(rng: np.random.Generator, kind: np.ndarray, partner: np.ndarray,
         med[sc.D["l1_assign"], k] = p.l1_pickup_median_min
         med[sc.D["l2_pickup"], k] = p.l2_pickup_median_min
         med[sc.D["l3_pickup"], k] = p.l3_pickup_median_min
-    is_pickup_kind = np.zeros(len(names), dtype=bool)
-    is_pickup_kind[[sc.D["l1_assign"], sc.D["l2_pickup"], sc.D["l3_pickup"]]] = True
-    prio_f = np.asarray(PRIORITY_PICKUP_FACTOR)[prio]
-    scale = med[kind, partner] * 60.0 * np.where(is_pickup_kind[kind], prio_f, 1.0)
-    x = scale * np.exp(sig[kind] * rng.standard_normal(n))
-    dur = add[kind] + np.minimum(x, MAX_DURATION_S)
-    u = rng.random(n)
+    # scale (seconds) by kind x partner x priority; priorities speed up pickups only
+    pickup_kinds = [sc.D["l1_assign"], sc.D["l2_pickup"], sc.D["l3_pickup"]]
+    prio_f = np.ones((len(names), 1, len(PRIORITIES)))
+    prio_f[pickup_kinds] = np.asarray(PRIORITY_PICKUP_FACTOR)
+    table = (med[:, :, None] * 60.0 * prio_f).astype(np.float32)
+    x = rng.standard_normal(n, dtype=np.float32)
+    x *= sig.astype(np.float32)[kind]
+    np.exp(x, out=x)
+    x *= table[kind, partner, prio]
+    # hasty escalations: L1 grabs the ticket and passes it on within minutes
+    fast = np.flatnonzero(hasty)
+    fast = fast[np.isin(kind[fast], [sc.D["l1_assign"], sc.D["l1_start"], sc.D["l1_work"]])]
+    x[fast] *= 0.08
+    np.minimum(x, MAX_DURATION_S, out=x)
+    x += add.astype(np.float32)[kind]
+    u = rng.random(n, dtype=np.float32)
     for d, (lo, hi) in _UNIFORM.items():
-        m = kind == sc.D[d]
-        dur[m] = lo + u[m] * (hi - lo)
-    dur[kind == sc.D["open"]] = 0
-    dur = np.floor(dur).astype(np.int64)
-    tie = rng.random(n)
-    dur[(kind == sc.D["escalate"]) & (tie < P_TIE_ESCALATE)] = 0
+        rows = np.flatnonzero(kind == sc.D[d])
+        x[rows] = lo + u[rows] * (hi - lo)
+    x[kind == sc.D["open"]] = 0
+    dur = np.floor(x).astype(np.int64)
+    del x
+    rng.random(n, dtype=np.float32, out=u)  # ties: same-second escalations and pickups
+    dur[(kind == sc.D["escalate"]) & (u < P_TIE_ESCALATE)] = 0
     pick = (kind == sc.D["l2_pickup"]) | (kind == sc.D["l3_pickup"])
-    dur[pick & (tie < P_ZERO_PICKUP)] = 0
+    dur[pick & (u < P_ZERO_PICKUP)] = 0
     return dur
 
 
@@ -386,10 +401,18 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     fcr = (base == sc.B["l1_resolve"]) & on_call & (rng.random(n) < p_fcr)
     base[fcr] = sc.B["l1_fcr"]
     # modifiers
+    is_esc_base = np.isin(base, [sc.B[b] for b in sc.ESCALATING_L1_BASES])
     bits = np.zeros(n, dtype=np.int64)
     for i, m in enumerate(sc.MODS):
         pm = np.array([mod_probability(p)[m] for p in partners])[partner]
+        if m == "wait_l1":  # label-free modifier: may depend on the scenario
+            pm = np.where(is_esc_base, np.array([p.p_wait_l1_escalated for p in partners])[
+                partner], pm)
         bits |= (rng.random(n) < pm).astype(np.int64) << i
+    hasty = is_esc_base & (rng.random(n) < np.array([p.p_hasty_escalation
+                                                      for p in partners])[partner])
+    for m in ("wait_l1", "worknote"):
+        bits &= ~(hasty.astype(np.int64) << sc.MODS.index(m))
     tid = (base.astype(np.int64) << sc.N_MODS) | bits
     # escalation note quality: 0 complete, 1 partial, 2 none
     nq = np.array([[p.note_quality[q] for q in ("complete", "partial", "none")]
@@ -441,36 +464,41 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     scope_codes = {"password reset", "known error", "user education"}
     code_scope = np.isin(code, [i for i, c in enumerate(code_names) if c in scope_codes])
 
-    # ---- explode tickets x steps ------------------------------------------------------
-    cnt = (T.offsets[tid + 1] - T.offsets[tid]).astype(np.int64)
-    total = int(cnt.sum())
+    # ---- explode tickets x steps (int32/int8 row arrays: 1M tickets ~ 8M rows) -------------
+    cnt = (T.offsets[tid + 1] - T.offsets[tid]).astype(np.int32)
     rep = np.repeat(np.arange(n, dtype=np.int32), cnt)
-    first = np.cumsum(cnt) - cnt
-    local = np.arange(total, dtype=np.int64) - np.repeat(first, cnt)
-    srow = T.offsets[tid][rep] + local
+    local = np.arange(rep.size, dtype=np.int32)
+    local -= np.repeat((np.cumsum(cnt) - cnt).astype(np.int32), cnt)
+    srow = T.offsets[tid].astype(np.int32)[rep]
+    srow += local
     snote = T.note[srow]
-    keep = ~((q1[rep] == 2) & ((snote == sc.N_ESC1) | (snote == sc.N_ESC2)))
-    keep &= ~((q3[rep] == 2) & (snote == sc.N_ESC3))
-    keep &= ~is_open[rep] | (local <= cut[rep])
-    rep, srow, snote = rep[keep], srow[keep], snote[keep]
-    del local, keep
+    drop = (q1 == 2)[rep] & ((snote == sc.N_ESC1) | (snote == sc.N_ESC2))
+    drop |= (q3 == 2)[rep] & (snote == sc.N_ESC3)
+    drop |= is_open[rep] & (local > cut.astype(np.int32)[rep])
+    keep = ~drop
+    del drop, local, snote
+    rep, srow = rep[keep], srow[keep]
+    del keep
+    snote = T.note[srow]
     m_rows = rep.size
     per_ticket = np.bincount(rep, minlength=n)
-    start = np.cumsum(per_ticket) - per_ticket
-    seq = np.arange(m_rows, dtype=np.int64) - start[rep] + 1
+    start = (np.cumsum(per_ticket) - per_ticket).astype(np.int32)
+    seq = np.arange(1, m_rows + 1, dtype=np.int32)
+    seq -= start[rep]
 
-    # timestamps
-    dur = _durations(rng, T.dur[srow], partner[rep], prio[rep])
-    csum = np.cumsum(dur)
-    t = opened[rep] + csum - csum[start][rep]
-    del csum, dur
+    # timestamps: opened_at + per-ticket cumulative sum of durations
+    t = _durations(rng, T.dur[srow], partner[rep], prio[rep], hasty[rep])
+    np.cumsum(t, out=t)
+    base_t = opened - t[start]  # the first row of a ticket has duration 0
+    t += base_t[rep]
+    del base_t
 
     # groups, tiers, agents
     n_l1 = len(tx.L1_GROUPS)
     group_names = list(tx.L1_GROUPS + tx.L2_GROUPS + tx.L3_GROUPS)
     gidx = {g: i for i, g in enumerate(group_names)}
-    route = np.array([[gidx[g] for g in tx.ROUTING[c]] for c in cats])
-    G = np.stack([partner.astype(np.int64), route[category, 0], route[category, 1],
+    route = np.array([[gidx[g] for g in tx.ROUTING[c]] for c in cats], dtype=np.int16)
+    G = np.stack([partner.astype(np.int16), route[category, 0], route[category, 1],
                   route[category, 2]], axis=1)
     group_tier = np.array([1] * n_l1 + [2] * len(tx.L2_GROUPS) + [3] * len(tx.L3_GROUPS))
     agents_in = np.array([tx.AGENTS_PER_GROUP[x] for x in group_tier])
@@ -484,24 +512,28 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     def pick(g: np.ndarray, local_idx: np.ndarray | None = None) -> np.ndarray:
         if local_idx is None:
             local_idx = (rng.random(n) * agents_in[g]).astype(np.int64)
-        return agent_off[g] + local_idx
+        return (agent_off[g] + local_idx).astype(np.int16)
 
-    A = np.stack([np.full(n, -1), pick(G[:, 0], l1a), pick(G[:, 0], l1b), pick(G[:, 1]),
-                  pick(G[:, 2]), pick(G[:, 3])], axis=1)
+    A = np.stack([np.full(n, -1, dtype=np.int16), pick(G[:, 0], l1a), pick(G[:, 0], l1b),
+                  pick(G[:, 1]), pick(G[:, 2]), pick(G[:, 3])], axis=1)
     grole = T.grole[srow]
-    row_group = G[rep, grole]
-    row_agent = A[rep, T.arole[srow]]
     status = T.status[srow]
-    u = rng.random(m_rows)
+    u = rng.random(m_rows, dtype=np.float32)
     prev_same = np.zeros(m_rows, dtype=bool)
     prev_same[1:] = (seq[1:] > 1) & (grole[1:] == grole[:-1]) & (status[1:] != status[:-1])
     blank_group = prev_same & (u < P_BLANK_GROUP)
+    del prev_same
     blank_tier = ~blank_group & (u > 1 - P_BLANK_TIER)
-    row_tier = np.asarray(sc.GROLE_TIER)[grole]
+    row_group = G[rep, grole]
+    row_group[blank_group] = -1
+    row_tier = np.asarray(sc.GROLE_TIER, dtype=np.int8)[grole]
+    row_tier[blank_tier] = -1
+    row_agent = A[rep, T.arole[srow]]
+    del blank_group, blank_tier, grole
 
     # notes
     note_texts: list[str] = [""]
-    esc_code = np.zeros((len(cats), 1 + tx.N_PARTIAL_VARIANTS), dtype=np.int64)
+    esc_code = np.zeros((len(cats), 1 + tx.N_PARTIAL_VARIANTS), dtype=np.int16)
     for c, cat in enumerate(cats):
         for v in range(1 + tx.N_PARTIAL_VARIANTS):
             esc_code[c, v] = len(note_texts)
@@ -509,31 +541,35 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     simple = {sc.N_WORK: tx.WORK_NOTES, sc.N_CUSTOMER: tx.CUSTOMER_NOTES,
               sc.N_RESOLUTION: tx.RESOLUTION_NOTES, sc.N_BOUNCE: tx.BOUNCE_NOTES,
               sc.N_REOPEN: tx.REOPEN_NOTES, sc.N_HANDBACK: tx.HANDBACK_NOTES}
-    simple_off = np.zeros(len(sc.NOTE_KIND), dtype=np.int64)
-    simple_n = np.ones(len(sc.NOTE_KIND), dtype=np.int64)
+    simple_off = np.zeros(len(sc.NOTE_KIND), dtype=np.int16)
+    simple_n = np.ones(len(sc.NOTE_KIND), dtype=np.int16)
     for kind, texts in simple.items():
         simple_off[kind] = len(note_texts)
         simple_n[kind] = len(texts)
         note_texts.extend(texts)
-    text_code = simple_off[snote] + (rng.random(m_rows) * simple_n[snote]).astype(np.int64)
-    cat_r = category[rep]
-    text_code = np.where(snote == sc.N_ESC1, esc_code[cat_r, note_var1[rep]], text_code)
-    text_code = np.where(snote == sc.N_ESC2, esc_code[cat_r, note_var2[rep]], text_code)
-    text_code = np.where(snote == sc.N_ESC3, esc_code[cat_r, note_var3[rep]], text_code)
-    text_code = np.where(snote == sc.N_NONE, -1, text_code)
+    u = rng.random(m_rows, dtype=np.float32)
+    u *= simple_n[snote]
+    text_code = u.astype(np.int16)
+    del u
+    text_code += simple_off[snote]
+    for kind, var in ((sc.N_ESC1, note_var1), (sc.N_ESC2, note_var2), (sc.N_ESC3, note_var3)):
+        rows = np.flatnonzero(snote == kind)
+        text_code[rows] = esc_code[category[rep[rows]], var[rep[rows]]]
+    text_code[snote == sc.N_NONE] = -1
 
     # handoff delays (planted pickups of escalations of resolved tickets)
-    is_esc = T.flags["is_esc"][srow]
-    is_pick = T.flags["is_pickup"][srow]
-    last_esc = np.maximum.accumulate(np.where(is_esc, np.arange(m_rows), 0))
-    pick_rows = np.flatnonzero(is_pick & resolved[rep])
-    delays_min = (t[pick_rows] - t[last_esc[pick_rows]]) / 60.0
+    esc_rows = np.flatnonzero(T.flags["is_esc"][srow])
+    pick_rows = np.flatnonzero(T.flags["is_pickup"][srow])
+    pick_rows = pick_rows[resolved[rep[pick_rows]]]
+    last_esc = esc_rows[np.searchsorted(esc_rows, pick_rows) - 1]
+    delays_min = (t[pick_rows] - t[last_esc]) / 60.0
     delay_partner = partner[rep[pick_rows]]
     # final resolution time, quick-fix check
     final_rows = np.flatnonzero(T.flags["is_final_res"][srow])
     res_at = np.full(n, -1, dtype=np.int64)
     res_at[rep[final_rows]] = t[final_rows]
-    qf_rows = np.flatnonzero(T.flags["is_qf_pickup"][srow] & resolved[rep])
+    qf_rows = np.flatnonzero(T.flags["is_qf_pickup"][srow])
+    qf_rows = qf_rows[resolved[rep[qf_rows]]]
     qf_gap = res_at[rep[qf_rows]] - t[qf_rows]
     if qf_gap.size and not (qf_gap < sc.QUICK_FIX_SECONDS).all():  # pragma: no cover
         raise AssertionError("planted quick fixes must resolve within 15 minutes of pickup")
@@ -557,7 +593,7 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
         "note_quality1": q1,
         "note_quality2": q2,
         "note_quality_l2": q3,
-        **{k: v for k, v in lab.items()},
+        **{k: v.astype(np.int16) for k, v in lab.items()},
     })
 
     # ---- frames -----------------------------------------------------------------------
@@ -602,9 +638,9 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     events = pl.DataFrame({
         "ticket_id": ticket_ids.gather(pl.Series(rep.astype(np.uint32))),
         "event_at": ts(t),
-        "seq": seq,
-        "group": _lookup(group_names, np.where(blank_group, -1, row_group)),
-        "tier": _lookup(("", "L1", "L2", "L3"), np.where(blank_tier, -1, row_tier)),
+        "seq": pl.Series(seq).cast(pl.Int64),
+        "group": _lookup(group_names, row_group),
+        "tier": _lookup(("", "L1", "L2", "L3"), row_tier),
         "agent": _lookup(agent_names, row_agent),
         "status": _lookup(sc.STATUSES, status),
         "note_kind": _lookup(sc.NOTE_KIND, np.where(snote == sc.N_NONE, -1, snote)),

@@ -34,8 +34,9 @@ _DONE = {"resolved", "closed"}
 # N_ESC1/N_ESC2: L1's notes for its first/second escalation; N_ESC3: L2's note for L2 -> L3
 (N_NONE, N_ESC1, N_ESC2, N_WORK, N_CUSTOMER, N_RESOLUTION, N_BOUNCE, N_REOPEN, N_HANDBACK,
  N_ESC3) = range(10)
-NOTE_KIND = ("", "escalation", "escalation", "work", "customer", "resolution", "work",
-             "customer", "work", "escalation")
+# canonical note kinds: public (customer-visible), internal (work note), escalation
+NOTE_KIND = ("", "escalation", "escalation", "internal", "public", "public", "internal",
+             "public", "internal", "escalation")
 ESC_NOTES = (N_ESC1, N_ESC2, N_ESC3)
 
 # -- duration kinds: the time between the previous event and this one --------------------------
@@ -82,6 +83,8 @@ ESCALATING_L1_BASES = tuple(
 L1_SCOPE_SAFE_BASES = ("esc_l2", "esc_l2_quick", "bounce_queue", "bounce_worked")
 
 MODS = ("reopen", "wait_l1", "wait_end", "closed", "worknote", "l1_reassign")
+# modifiers that never change a KPI label (so their probabilities may depend on anything)
+LABEL_FREE_MODS = ("wait_l1", "wait_end", "closed", "worknote", "l1_reassign")
 N_MODS = len(MODS)
 N_TEMPLATES = len(BASES) << N_MODS
 
