@@ -7,6 +7,7 @@ so the command line, the export and the dashboard agree to the last digit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -87,10 +88,31 @@ def open_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def kpi_query(by: list[str], *, partner_targets: bool) -> str:
-    """SQL over analytics.kpi_facts grouped by `by`, with parameters $since, $until."""
+# A missing client/category/... is shown (and filtered) as this value, as in kpi_weekly.
+NONE_VALUE = "(none)"
+
+
+def filter_param(name: str) -> str:
+    """The name of the list parameter that `kpi_query(filters=[name])` expects."""
+    return f"only_{name}"
+
+
+def kpi_query(by: list[str], *, partner_targets: bool, filters: Sequence[str] = ()) -> str:
+    """SQL over analytics.kpi_facts grouped by `by`, with parameters $since, $until.
+
+    Each name in `filters` (a key of DIMENSIONS other than week) keeps only the
+    facts whose value is in the list parameter `$only_<name>`; a missing value
+    matches the string "(none)"."""
     dims = [DIMENSIONS[b] for b in by]
-    select_dims = "".join(f"facts.{d} as {b}, " for d, b in zip(dims, by, strict=True))
+    unknown = [f for f in filters if f not in DIMENSIONS or f == "week"]
+    if unknown:
+        raise TierlensError(f"cannot filter on {', '.join(unknown)}")
+    filter_sql = "".join(
+        f"\n                and list_contains(${filter_param(f)}, "
+        f"coalesce(facts.{DIMENSIONS[f]}, '{NONE_VALUE}'))"
+        for f in filters
+    )
+    select_dims = "".join(f'facts.{d} as "{b}", ' for d, b in zip(dims, by, strict=True))
     group_dims = "".join(f"facts.{d}, " for d in dims)
     target_join = (
         "left join config.targets as target on target.metric = agg.metric and ("
@@ -101,7 +123,7 @@ def kpi_query(by: list[str], *, partner_targets: bool) -> str:
         else "left join config.targets as target "
         "on target.metric = agg.metric and target.partner is null"
     )
-    order_dims = "".join(f"{b} nulls first, " for b in by)
+    order_dims = "".join(f'"{b}" nulls first, ' for b in by)
     return f"""
         with agg as (
             select
@@ -114,11 +136,13 @@ def kpi_query(by: list[str], *, partner_targets: bool) -> str:
                 kpi_sample(metrics.stat, facts.denominator, facts.measure) as sample
             from analytics.kpi_facts as facts
             inner join config.metrics as metrics on metrics.fact = facts.fact
-            where facts.week_start is null
+            where (
+                facts.week_start is null
                 or (
                     ($since::date is null or facts.week_start >= $since::date)
                     and ($until::date is null or facts.week_start <= $until::date)
                 )
+            ){filter_sql}
             group by {group_dims} metrics.metric, metrics.stat
         )
         select

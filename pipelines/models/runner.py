@@ -20,6 +20,7 @@ from pipelines.errors import BuildError
 from pipelines.models.data_tests import DataTest, parse_tests
 from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
 from pipelines.models.seeds import write_seeds
+from pipelines.serving import publish_snapshot
 
 PUBLISHED_SCHEMA = "analytics"
 MAX_FAILING_ROWS = 5
@@ -127,6 +128,8 @@ def run_build(
     except BaseException:
         con.execute("rollback")
         raise
+    else:
+        publish_snapshot(con, db_path, build_id, sql_dir=sql_dir)
     finally:
         con.close()
     return BuildSummary(build_id, schema, len(models), len(tests), time.perf_counter() - started)

@@ -1,0 +1,126 @@
+"""Tierlens dashboard: `tierlens dashboard --db tierlens.duckdb`.
+
+The entry script: finds the serving snapshot of the last complete build, pins
+this session to it, draws the sidebar filters and runs the chosen page. Every
+page lives in dashboards/views/ and reads data only through dashboards.data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from dashboards import data
+from dashboards.context import Context, set_context
+from dashboards.filters import sidebar_filters
+from pipelines.db import DEFAULT_DB
+
+VIEWS = Path(__file__).resolve().parent / "views"
+# key -> (file, title, icon)
+PAGES: dict[str, tuple[str, str, str]] = {
+    "scorecard": ("scorecard.py", "Scorecard", ":material/speed:"),
+    "trends": ("trends.py", "Trends", ":material/show_chart:"),
+    "partners": ("partners.py", "Partner comparison", ":material/compare_arrows:"),
+    "flow": ("flow.py", "Escalation flow", ":material/account_tree:"),
+    "agents": ("agents.py", "Agents and groups", ":material/groups:"),
+    "timeline": ("timeline.py", "Ticket timeline", ":material/timeline:"),
+    "quality": ("quality.py", "Data quality", ":material/fact_check:"),
+}
+PINNED_KEY = "_pinned_snapshot"
+DEFAULT_PAGE = "scorecard"
+
+
+def db_path() -> Path:
+    """--db after `--` on the streamlit command line, else $TIERLENS_DB, else the default."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    return Path(known.db or os.environ.get("TIERLENS_DB") or DEFAULT_DB)
+
+
+def explain(located: data.Located) -> None:
+    """The friendly page shown when there is nothing to serve yet."""
+    path = located.db_path
+    st.title("Tierlens")
+    if located.state == "missing_db":
+        st.warning(f"There is no database at `{path}` yet.")
+        st.markdown(
+            "Load your ticket exports and build the KPIs, then reload this page:\n\n"
+            f"```bash\ntierlens ingest EXPORTS_FOLDER --db {path}\n"
+            f"tierlens build --db {path}\n```\n\n"
+            "No exports at hand? `make demo` (or `tierlens demo`) generates a sample month."
+        )
+    else:
+        st.info(f"No build yet in `{path}`: the data is loaded but the KPIs are not built.")
+        st.markdown(
+            "Build them, then reload this page:\n\n"
+            f"```bash\ntierlens ingest EXPORTS_FOLDER --db {path}   # if not done yet\n"
+            f"tierlens build --db {path}\n```"
+        )
+
+
+def pinned(located: data.Located) -> tuple[str, int]:
+    """The snapshot this session serves: the one it started on, until the user
+    reloads (or that file has been cleaned up)."""
+    assert located.pointer is not None
+    current = (str(located.pointer.snapshot), located.pointer.build_id)
+    chosen = st.session_state.get(PINNED_KEY)
+    if chosen is None or not Path(chosen[0]).exists():
+        chosen = current
+        st.session_state[PINNED_KEY] = chosen
+    if chosen[1] < current[1]:
+        with st.container():
+            col_text, col_button = st.columns([5, 1], vertical_alignment="center")
+            col_text.info(
+                f"A newer build is available (build {current[1]}, built "
+                f"{located.pointer.built_at}). This page still shows build {chosen[1]}."
+            )
+            if col_button.button("Reload", key="reload_build", type="primary"):
+                st.session_state[PINNED_KEY] = current
+                st.cache_data.clear()
+                st.rerun()
+    return chosen
+
+
+def main() -> None:
+    st.set_page_config(
+        page_title="Tierlens", page_icon=":material/stacked_line_chart:", layout="wide"
+    )
+    located = data.locate(db_path())
+    if located.state != "ok":
+        explain(located)
+        return
+    snapshot, build_id = pinned(located)
+    weeks = data.weeks(snapshot)
+    if not weeks:
+        st.title("Tierlens")
+        st.info(
+            "The last build has no resolved tickets yet, so there is nothing to report. "
+            f"Load more exports with `tierlens ingest EXPORTS_FOLDER --db {located.db_path}` "
+            f"and run `tierlens build --db {located.db_path}`."
+        )
+        return
+    filters = sidebar_filters(weeks, data.filter_options(snapshot))
+    info = data.build_info(snapshot)
+    st.sidebar.caption(
+        f"Build {build_id}, built {info['built_at']}; data until {info['data_until']}."
+    )
+    pages = {
+        key: st.Page(
+            VIEWS / file,
+            title=title,
+            icon=icon,
+            url_path=None if key == DEFAULT_PAGE else key,
+            default=key == DEFAULT_PAGE,
+        )
+        for key, (file, title, icon) in PAGES.items()
+    }
+    set_context(Context(snapshot=snapshot, build_id=build_id, filters=filters, pages=pages))
+    st.navigation(list(pages.values())).run()
+
+
+main()

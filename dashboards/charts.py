@@ -1,0 +1,252 @@
+"""Pure chart functions: a polars frame of aggregates in, a Plotly figure out.
+
+Figures use transparent backgrounds and the colours below, which read on light
+and dark themes; titles say what good looks like. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboards.format import STATUS_COLOURS, TIER_COLOURS, goodness, label, unit
+
+SERIES_COLOURS = (
+    "#4c9be8",
+    "#f0a030",
+    "#2e9e5b",
+    "#d64545",
+    "#8e5bd6",
+    "#17becf",
+    "#e377c2",
+    "#8c8c5a",
+)
+GREEN_BAND = "rgba(46, 158, 91, 0.15)"
+GRID = "rgba(128, 128, 128, 0.25)"
+
+
+def _base(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="closest",
+    )
+    fig.update_xaxes(gridcolor=GRID, zeroline=False)
+    fig.update_yaxes(gridcolor=GRID, zeroline=False)
+    return fig
+
+
+def _value_axis(fig: go.Figure, unit_: str) -> None:
+    if unit_ == "%":
+        fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    elif unit_ == "min":
+        fig.update_yaxes(ticksuffix=" min", rangemode="tozero")
+    else:
+        fig.update_yaxes(rangemode="tozero")
+
+
+def sparkline(series: pl.DataFrame, status: str) -> go.Figure:
+    """The last weeks of one KPI (week_start, value), in its status colour."""
+    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["n/a"])
+    fig = go.Figure(
+        go.Scatter(
+            x=series["week_start"].to_list(),
+            y=series["value"].to_list(),
+            mode="lines+markers",
+            line={"color": colour, "width": 2},
+            marker={"size": 4},
+            connectgaps=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        height=60,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        showlegend=False,
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def trend_chart(
+    weekly: pl.DataFrame,
+    metric: str,
+    target: dict[str, float | None] | None = None,
+    *,
+    split_label: str | None = None,
+) -> go.Figure:
+    """Weekly lines of one KPI: `weekly` has week_start, value and optionally
+    split (one line per value). The green band of the target is shaded."""
+    unit_ = unit(metric)
+    fig = go.Figure()
+    has_split = "split" in weekly.columns
+    groups = (
+        weekly.partition_by("split", as_dict=True, maintain_order=True)
+        if has_split
+        else {("All tickets",): weekly}
+    )
+    for i, ((name,), part) in enumerate(groups.items()):
+        part = part.sort("week_start")
+        fig.add_trace(
+            go.Scatter(
+                x=part["week_start"].to_list(),
+                y=part["value"].to_list(),
+                name=str(name),
+                mode="lines+markers",
+                line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2},
+            )
+        )
+    band = _green_band(target)
+    if band is not None:
+        low, high = band
+        fig.add_hrect(
+            y0=low,
+            y1=high,
+            fillcolor=GREEN_BAND,
+            line_width=0,
+            layer="below",
+            annotation_text="target",
+            annotation_position="top left",
+        )
+    split_text = f" by {split_label}" if split_label else ""
+    title = f"{label(metric)}{split_text}, weekly ({goodness(metric)}; green band = target)"
+    if band is None:
+        title = f"{label(metric)}{split_text}, weekly ({goodness(metric)})"
+    _base(fig, title)
+    _value_axis(fig, unit_)
+    return fig
+
+
+def _green_band(target: dict[str, float | None] | None) -> tuple[float, float] | None:
+    if not target:
+        return None
+    low, high = target.get("green_min"), target.get("green_max")
+    if low is None and high is None:
+        return None
+    return (low if low is not None else 0.0, high if high is not None else 1.0)
+
+
+def partner_chart(compared: pl.DataFrame, metric: str) -> go.Figure:
+    """Partners side by side on one rate KPI: the observed rate with its 95%
+    Wilson interval and the case-mix adjusted rate with its 95% interval.
+
+    `compared` has partner, value, ci_low, ci_high, adjusted_rate, adjusted_low,
+    adjusted_high."""
+    frame = compared.sort("partner")
+    partners = frame["partner"].to_list()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=partners,
+            y=frame["value"].to_list(),
+            name="Observed (95% Wilson interval)",
+            marker_color=SERIES_COLOURS[0],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (frame["ci_high"] - frame["value"]).to_list(),
+                "arrayminus": (frame["value"] - frame["ci_low"]).to_list(),
+            },
+        )
+    )
+    if "adjusted_rate" in frame.columns:
+        fig.add_trace(
+            go.Bar(
+                x=partners,
+                y=frame["adjusted_rate"].to_list(),
+                name="Case-mix adjusted (95% interval)",
+                marker_color=SERIES_COLOURS[1],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (frame["adjusted_high"] - frame["adjusted_rate"]).to_list(),
+                    "arrayminus": (frame["adjusted_rate"] - frame["adjusted_low"]).to_list(),
+                },
+            )
+        )
+    fig.update_layout(barmode="group")
+    _base(fig, f"{label(metric)} by partner ({goodness(metric)}; bars overlap = no clear gap)")
+    _value_axis(fig, unit(metric))
+    return fig
+
+
+def sankey_chart(nodes: pl.DataFrame, links: pl.DataFrame) -> go.Figure:
+    """Tier paths: nodes (label, tier) and links (source, target, value)."""
+    colours = [TIER_COLOURS.get(t, "#8c8c8c") for t in nodes["tier"].to_list()]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": nodes["label"].to_list(),
+                "color": colours,
+                "pad": 18,
+                "thickness": 16,
+            },
+            link={
+                "source": links["source"].to_list(),
+                "target": links["target"].to_list(),
+                "value": links["value"].to_list(),
+                "color": "rgba(128, 128, 128, 0.35)",
+            },
+        )
+    )
+    return _base(
+        fig,
+        "Tier paths of resolved tickets (good: most stop at L1; thin flows back down)",
+        height=420,
+    )
+
+
+def pingpong_chart(pairs: pl.DataFrame) -> go.Figure:
+    """Top ping-pong pairs (group_a, group_b, n_tickets), largest at the top."""
+    frame = pairs.sort("n_tickets")
+    names = (frame["group_a"] + " → " + frame["group_b"] + " → " + frame["group_a"]).to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=frame["n_tickets"].to_list(),
+            y=names,
+            orientation="h",
+            marker_color=SERIES_COLOURS[3],
+        )
+    )
+    _base(fig, "Tickets bounced A → B → A, by group pair (fewer is better)", height=380)
+    fig.update_xaxes(title="tickets")
+    return fig
+
+
+def timeline_chart(events: pl.DataFrame) -> go.Figure:
+    """One ticket's timeline: `events` has start, end, held_group, held_tier,
+    status. Each bar is the time a group held the ticket, coloured by tier."""
+    fig = go.Figure()
+    frame = events.with_columns(
+        end=pl.max_horizontal(pl.col("end"), pl.col("start") + timedelta(minutes=1))
+    )
+    for tier, part in frame.partition_by("held_tier", as_dict=True, maintain_order=True).items():
+        name = tier[0] or "unknown tier"
+        starts = part["start"]
+        widths = (part["end"] - starts).dt.total_milliseconds()
+        fig.add_trace(
+            go.Bar(
+                base=starts.to_list(),
+                x=widths.to_list(),
+                y=part["held_group"].fill_null("(no group)").to_list(),
+                orientation="h",
+                name=str(name),
+                marker_color=TIER_COLOURS.get(str(name), "#8c8c8c"),
+                customdata=part.select("status", "minutes").rows(),
+                hovertemplate="%{y}<br>%{customdata[0]}<br>%{customdata[1]:.0f} min<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(autorange="reversed")
+    return _base(fig, "Who held the ticket, over time (good: one short stay per tier)")

@@ -1,0 +1,36 @@
+"""What every page needs for one script run: the snapshot this session serves,
+the filters, and the pages to link to. The entry script sets it; pages read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from dashboards.filters import Filters
+
+_KEY = "_tierlens_context"
+OPEN_TICKET_KEY = "_open_ticket"
+
+
+@dataclass(frozen=True)
+class Context:
+    snapshot: str
+    build_id: int
+    filters: Filters
+    pages: dict[str, Any] = field(default_factory=dict)
+
+
+def set_context(ctx: Context) -> None:
+    st.session_state[_KEY] = ctx
+
+
+def get_context() -> Context:
+    return st.session_state[_KEY]
+
+
+def open_ticket(ticket_id: str) -> None:
+    """Go to the timeline page showing `ticket_id`."""
+    st.session_state[OPEN_TICKET_KEY] = ticket_id
+    st.switch_page(get_context().pages["timeline"])

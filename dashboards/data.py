@@ -1,0 +1,550 @@
+"""The dashboard's only data access: every query the pages run is here.
+
+It reads the serving snapshot that `tierlens build` publishes (see
+pipelines/serving.py), never the main database file, so an ingest or build
+running at the same time cannot block or disturb it. One read-only connection
+per snapshot file (st.cache_resource), a cursor per script thread, and results
+cached with st.cache_data keyed by the snapshot path and every filter.
+
+KPIs are aggregated by pipelines.kpis.kpi_query, the same SQL as `tierlens kpis`;
+the pre-aggregated analytics.kpi_weekly answers when it can (no filter, or a
+single value of a single dimension).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboards.filters import FILTER_DIMS, HASH_FUNCS, Filters
+from pipelines.kpis import NONE_VALUE, filter_param, kpi_query
+from pipelines.serving import Pointer, read_pointer
+
+KPI_COLUMNS = (
+    "metric",
+    "value",
+    "numerator",
+    "denominator",
+    "ci_low",
+    "ci_high",
+    "target",
+    "status",
+    "sample",
+)
+CACHE = {"show_spinner": False, "max_entries": 512, "hash_funcs": HASH_FUNCS}
+
+
+# ---------------------------------------------------------------- finding a build
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the dashboard stands: a snapshot to serve, or why there is none."""
+
+    db_path: Path
+    state: Literal["ok", "missing_db", "no_build"]
+    pointer: Pointer | None = None
+
+
+def locate(db_path: Path | str) -> Located:
+    path = Path(db_path)
+    pointer = read_pointer(path)
+    if pointer is not None:
+        return Located(path, "ok", pointer)
+    if not path.exists():
+        return Located(path, "missing_db")
+    return Located(path, "no_build")
+
+
+# ---------------------------------------------------------------- connections
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _connection(snapshot: str) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(snapshot, read_only=True)
+
+
+_local = threading.local()
+
+
+def cursor(snapshot: str) -> duckdb.DuckDBPyConnection:
+    """This thread's cursor on the snapshot's shared read-only connection."""
+    con = _connection(snapshot)
+    cursors: dict[tuple[str, int], duckdb.DuckDBPyConnection] = _local.__dict__.setdefault(
+        "cursors", {}
+    )
+    key = (snapshot, id(con))
+    if key not in cursors:
+        cursors[key] = con.cursor()
+    return cursors[key]
+
+
+def _frame(snapshot: str, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    return cursor(snapshot).sql(sql, params=params or {}).pl()
+
+
+def _where(
+    filters: Filters,
+    columns: dict[str, str],
+    *,
+    week_column: str | None = "week_start",
+) -> tuple[str, dict[str, Any]]:
+    """A parameterised WHERE clause for a table whose filter columns are `columns`
+    (filter name -> column)."""
+    clauses = ["true"]
+    params: dict[str, Any] = {}
+    if week_column and filters.since is not None:
+        clauses.append(f"{week_column} >= $since")
+        params["since"] = filters.since
+    if week_column and filters.until is not None:
+        clauses.append(f"{week_column} <= $until")
+        params["until"] = filters.until
+    for name, values in filters.selected().items():
+        if name in columns:
+            clauses.append(
+                f"list_contains(${filter_param(name)}, coalesce({columns[name]}, '{NONE_VALUE}'))"
+            )
+            params[filter_param(name)] = list(values)
+    return " and ".join(clauses), params
+
+
+TICKET_FILTER_COLUMNS = {
+    "partner": "partner",
+    "client": "client",
+    "category": "category",
+    "priority": "priority",
+    "group": "entry_group",
+}
+AGGREGATE_FILTER_COLUMNS = {
+    name: ("group_name" if name == "group" else name) for name in FILTER_DIMS
+}
+
+
+# ---------------------------------------------------------------- build facts
+
+
+@st.cache_data(**CACHE)
+def build_info(snapshot: str) -> dict[str, Any]:
+    row = _frame(
+        snapshot,
+        """
+        select
+            (select max(build_id) from meta.builds) as build_id,
+            (select strftime(max(built_at), '%Y-%m-%d %H:%M UTC') from meta.builds) as built_at,
+            (select count(*) from analytics.fct_tickets) as n_tickets,
+            (select count(*) from analytics.fct_tickets where state = 'resolved') as n_resolved,
+            (select strftime(max(resolved_at), '%Y-%m-%d %H:%M UTC')
+                from analytics.fct_tickets) as data_until
+        """,
+    )
+    return row.to_dicts()[0]
+
+
+@st.cache_data(**CACHE)
+def weeks(snapshot: str) -> list[date]:
+    """Every reporting week with resolved tickets, oldest first."""
+    frame = _frame(
+        snapshot,
+        "select distinct week_start from analytics.kpi_weekly "
+        "where dimension = 'overall' and week_start is not null order by week_start",
+    )
+    return frame["week_start"].to_list()
+
+
+@st.cache_data(**CACHE)
+def last_complete_week(snapshot: str) -> date | None:
+    """The latest week that ended before the last resolution in the data (the
+    data's "now"); the latest week if none has."""
+    frame = _frame(
+        snapshot,
+        """
+        with weeks as (
+            select distinct week_start from analytics.fct_tickets where week_start is not null
+        ),
+        data_now as (
+            select max(resolved_at)::date as today from analytics.fct_tickets
+        )
+        select coalesce(
+            max(week_start) filter (where week_start + interval 7 day <= today),
+            max(week_start)
+        )::date as week
+        from weeks cross join data_now
+        """,
+    )
+    return frame["week"][0] if frame.height else None
+
+
+@st.cache_data(**CACHE)
+def filter_options(snapshot: str) -> dict[str, list[str]]:
+    """The values each sidebar filter offers."""
+    frame = _frame(
+        snapshot,
+        "select distinct dimension, dimension_value from analytics.kpi_weekly "
+        "where dimension in ('partner', 'client', 'category', 'priority', 'group') "
+        "order by dimension, dimension_value",
+    )
+    grouped = frame.group_by("dimension").agg(pl.col("dimension_value"))
+    found = dict(
+        zip(grouped["dimension"].to_list(), grouped["dimension_value"].to_list(), strict=True)
+    )
+    return {name: found.get(name, []) for name in FILTER_DIMS}
+
+
+# ---------------------------------------------------------------- KPIs
+
+
+def _fast_path(filters: Filters, split: str | None) -> tuple[str, str | None] | None:
+    """(dimension, value) of kpi_weekly rows answering this query, if any."""
+    selected = filters.selected()
+    if not selected:
+        return (split or "overall", None)
+    if split is None and len(selected) == 1:
+        ((name, values),) = selected.items()
+        if len(values) == 1:
+            return (name, values[0])
+    return None
+
+
+def _kpi_sql(by: list[str], filters: Filters) -> tuple[str, dict[str, Any], list[str]]:
+    """kpi_query over the facts with the filters; with one partner selected the
+    partner's own targets apply, as in kpi_weekly. Returns sql, params and the
+    columns to drop."""
+    by = list(by)
+    drop: list[str] = []
+    if len(filters.partner) == 1 and "partner" not in by:
+        by.append("partner")
+        drop.append("partner")
+    selected = filters.selected()
+    sql = kpi_query(by, partner_targets="partner" in by, filters=list(selected))
+    params: dict[str, Any] = {"since": filters.since, "until": filters.until}
+    params |= {filter_param(n): list(v) for n, v in selected.items()}
+    return sql, params, drop
+
+
+@st.cache_data(**CACHE)
+def weekly_kpis(snapshot: str, filters: Filters, split: str | None = None) -> pl.DataFrame:
+    """One row per week (week_start), metric and, with `split`, split value
+    (column split): value, numerator, denominator, ci_low, ci_high, target,
+    status, sample. Weeks only; the backlog (no week) is in `backlog`."""
+    fast = _fast_path(filters, split)
+    if fast is not None:
+        dimension, value = fast
+        split_col = "dimension_value as split, " if split else ""
+        return _frame(
+            snapshot,
+            f"""
+            select week_start, {split_col}{", ".join(KPI_COLUMNS)}
+            from analytics.kpi_weekly
+            where dimension = $dimension
+                and ($value::varchar is null or dimension_value = $value)
+                and week_start is not null
+                and ($since::date is null or week_start >= $since)
+                and ($until::date is null or week_start <= $until)
+            """,
+            {
+                "dimension": dimension,
+                "value": value,
+                "since": filters.since,
+                "until": filters.until,
+            },
+        )
+    by = ["week", *([split] if split else [])]
+    sql, params, drop = _kpi_sql(by, filters)
+    frame = _frame(snapshot, sql, params).drop(drop)
+    renames = {"week": "week_start"} | ({split: "split"} if split else {})
+    return frame.rename(renames).filter(pl.col("week_start").is_not_null())
+
+
+@st.cache_data(**CACHE)
+def kpis(snapshot: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
+    """KPIs over the filtered weeks, grouped by `by` (names of pipelines.kpis
+    DIMENSIONS other than week)."""
+    sql, params, drop = _kpi_sql(list(by), filters)
+    return _frame(snapshot, sql, params).drop(drop)
+
+
+@st.cache_data(**CACHE)
+def backlog(snapshot: str, filters: Filters) -> int:
+    """Open tickets now (not limited to the weeks)."""
+    where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
+    frame = _frame(
+        snapshot,
+        f"select count(*) as n from analytics.fct_tickets where state = 'open' and {where}",
+        params,
+    )
+    return int(frame["n"][0])
+
+
+@st.cache_data(**CACHE)
+def targets(snapshot: str) -> dict[str, dict[str, float | None]]:
+    """Global targets by metric: green_min, green_max, red_below, red_above, label."""
+    frame = _frame(snapshot, "select * from config.targets where partner is null")
+    return {row.pop("metric"): row for row in frame.drop("partner").to_dicts()}
+
+
+@st.cache_data(**CACHE)
+def min_sample(snapshot: str) -> int:
+    return int(_frame(snapshot, "select min_sample from config.settings")["min_sample"][0])
+
+
+# ---------------------------------------------------------------- escalation flow
+
+
+@st.cache_data(**CACHE)
+def tier_paths(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """path, n_steps, n_tickets over the filtered resolved tickets, most common first."""
+    where, params = _where(filters, AGGREGATE_FILTER_COLUMNS)
+    return _frame(
+        snapshot,
+        f"""
+        select path, any_value(n_steps) as n_steps, sum(n_tickets)::bigint as n_tickets
+        from analytics.tier_paths where {where}
+        group by path order by n_tickets desc, path
+        """,
+        params,
+    )
+
+
+@st.cache_data(**CACHE)
+def pingpong_pairs(snapshot: str, filters: Filters, limit: int = 15) -> pl.DataFrame:
+    """group_a, group_b, n_tickets, n_bounces: tickets that went A -> B -> A."""
+    where, params = _where(filters, AGGREGATE_FILTER_COLUMNS)
+    return _frame(
+        snapshot,
+        f"""
+        select group_a, group_b, sum(n_tickets)::bigint as n_tickets,
+               sum(n_bounces)::bigint as n_bounces
+        from analytics.pingpong_pairs where {where}
+        group by all order by n_tickets desc, group_a, group_b limit {int(limit)}
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------- agents and groups
+
+
+@st.cache_data(**CACHE)
+def pickup_by_group(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """Per receiving group: escalations received, median and p90 minutes to pick
+    up, share never picked up. The group filter matches the receiving group."""
+    columns = {**TICKET_FILTER_COLUMNS, "group": "to_group"}
+    where, params = _where(filters, columns)
+    return _frame(
+        snapshot,
+        f"""
+        select
+            coalesce(to_group, '{NONE_VALUE}') as "group",
+            count(*) as escalations_received,
+            quantile_cont(pickup_minutes, 0.5) as pickup_median_min,
+            quantile_cont(pickup_minutes, 0.9) as pickup_p90_min,
+            avg(is_never_picked_up::int) as never_picked_up
+        from analytics.fct_escalations where {where}
+        group by all order by pickup_median_min desc nulls last
+        """,
+        params,
+    )
+
+
+@st.cache_data(**CACHE)
+def escalated_tickets(
+    snapshot: str, filters: Filters, who: Literal["agent", "group"], name: str, limit: int = 200
+) -> pl.DataFrame:
+    """The escalations an agent or group made, newest first, for click-through."""
+    column = "escalating_agent" if who == "agent" else "from_group"
+    where, params = _where(filters, {**TICKET_FILTER_COLUMNS, "group": "from_group"})
+    params["who"] = name
+    return _frame(
+        snapshot,
+        f"""
+        select ticket_id, strftime(escalated_at, '%Y-%m-%d %H:%M') as escalated_at,
+               from_tier || ' → ' || to_tier as step, to_group, category, priority,
+               round(pickup_minutes) as pickup_min, has_complete_note as complete_note,
+               is_bounceback as bounced_back
+        from analytics.fct_escalations
+        where {where} and coalesce({column}, '{NONE_VALUE}') = $who
+        order by escalated_at desc limit {int(limit)}
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------- one ticket
+
+
+@st.cache_data(**CACHE)
+def find_tickets(snapshot: str, text: str, limit: int = 10) -> list[str]:
+    """Ticket ids containing `text` (case-insensitive), shortest first."""
+    frame = _frame(
+        snapshot,
+        f"""
+        select ticket_id from analytics.fct_tickets
+        where contains(lower(ticket_id), lower($text))
+        order by length(ticket_id), ticket_id limit {int(limit)}
+        """,
+        {"text": text.strip()},
+    )
+    return frame["ticket_id"].to_list()
+
+
+@st.cache_data(**CACHE)
+def ticket(snapshot: str, ticket_id: str) -> dict[str, Any] | None:
+    """The ticket's row of fct_tickets (timestamps as text), or None."""
+    frame = _frame(
+        snapshot,
+        "select columns(*)::varchar from analytics.fct_tickets where ticket_id = $id",
+        {"id": ticket_id},
+    )
+    return frame.to_dicts()[0] if frame.height else None
+
+
+@st.cache_data(**CACHE)
+def ticket_events(snapshot: str, ticket_id: str) -> pl.DataFrame:
+    """The ticket's events in order, each with the moment the next one starts."""
+    return _frame(
+        snapshot,
+        """
+        select
+            event_index,
+            event_at as start,
+            coalesce(lead(event_at) over (order by event_index), event_at) as "end",
+            held_group, held_tier, held_agent, status, status_class,
+            note_kind, note_text, is_in_scope, is_handoff, is_tier_rise, is_tier_drop,
+            is_reopen, coalesce(minutes_held, 0) as minutes
+        from analytics.ticket_events where ticket_id = $id
+        order by event_index
+        """,
+        {"id": ticket_id},
+    )
+
+
+@st.cache_data(**CACHE)
+def ticket_escalations(snapshot: str, ticket_id: str) -> pl.DataFrame:
+    return _frame(
+        snapshot,
+        """
+        select escalation_number as "#", from_tier || ' → ' || to_tier as step,
+               from_group, to_group, escalating_agent,
+               strftime(escalated_at, '%Y-%m-%d %H:%M') as escalated_at,
+               round(pickup_minutes, 1) as pickup_min, is_bounceback, is_reescalation,
+               is_tier_skip, is_never_picked_up, has_complete_note
+        from analytics.fct_escalations where ticket_id = $id order by escalation_number
+        """,
+        {"id": ticket_id},
+    )
+
+
+# ---------------------------------------------------------------- data quality
+
+
+@st.cache_data(**CACHE)
+def batches(snapshot: str, limit: int = 20) -> pl.DataFrame:
+    return _frame(
+        snapshot,
+        f"""
+        select batch_id, source, kind, file_path,
+               strftime(started_at, '%Y-%m-%d %H:%M') as started,
+               rows_read, rows_loaded, rows_rejected, rows_new
+        from meta.batches order by batch_id desc limit {int(limit)}
+        """,
+    )
+
+
+@st.cache_data(**CACHE)
+def reject_reasons(snapshot: str) -> pl.DataFrame:
+    """Rejected rows by reason (all batches), most frequent first."""
+    return _frame(
+        snapshot,
+        """
+        select regexp_replace(reason, '''[^'']*''', '''…''', 'g') as reason,
+               sum(n_rows)::bigint as rows
+        from meta.rejects_summary group by 1 order by rows desc limit 50
+        """,
+    )
+
+
+@st.cache_data(**CACHE)
+def reject_examples(snapshot: str, limit: int = 50) -> pl.DataFrame:
+    return _frame(
+        snapshot,
+        f"""
+        select batch_id, source_file, line, reason, left(raw_line, 200) as raw_line
+        from meta.rejects order by batch_id desc, line limit {int(limit)}
+        """,
+    )
+
+
+@st.cache_data(**CACHE)
+def unmapped_groups(snapshot: str) -> pl.DataFrame:
+    return _frame(
+        snapshot,
+        "select partner, group_name, n_events from analytics.int_group_tiers "
+        "where mapped_tier is null order by n_events desc",
+    )
+
+
+@st.cache_data(**CACHE)
+def unknown_statuses(snapshot: str) -> pl.DataFrame:
+    return _frame(
+        snapshot,
+        "select example_status as status, n_events from analytics.int_status_classes "
+        "where status_class is null order by n_events desc",
+    )
+
+
+RECONCILED = {
+    "reassignments": ("reported_reassignment_count", "n_handoffs"),
+    "reopens": ("reported_reopen_count", "n_reopens"),
+}
+
+
+@st.cache_data(**CACHE)
+def reconciliation(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """For each source counter: tickets reporting it, how many agree with the
+    count derived from the events, and the share."""
+    where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
+    parts = [
+        f"""
+        select '{name}' as counter,
+               count({reported}) as tickets_reported,
+               count(*) filter (where {reported} = coalesce({derived}, 0)) as agree,
+               agree / nullif(tickets_reported, 0) as share_agree
+        from analytics.fct_tickets where {where}
+        """
+        for name, (reported, derived) in RECONCILED.items()
+    ]
+    return _frame(snapshot, " union all ".join(parts), params)
+
+
+@st.cache_data(**CACHE)
+def reconciliation_examples(snapshot: str, filters: Filters, limit: int = 50) -> pl.DataFrame:
+    """Tickets whose source counters disagree with the derived counts."""
+    where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
+    return _frame(
+        snapshot,
+        f"""
+        select ticket_id, partner, source,
+               reported_reassignment_count as reported_reassignments,
+               n_handoffs as derived_handoffs,
+               reported_reopen_count as reported_reopens,
+               n_reopens as derived_reopens
+        from analytics.fct_tickets
+        where {where} and (
+            reported_reassignment_count <> coalesce(n_handoffs, 0)
+            or reported_reopen_count <> coalesce(n_reopens, 0)
+        )
+        order by ticket_id limit {int(limit)}
+        """,
+        params,
+    )
+
+
+def previous_week(week: date) -> date:
+    return week - timedelta(weeks=1)

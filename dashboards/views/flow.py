@@ -1,0 +1,61 @@
+"""Escalation flow: tier paths as a Sankey, and the top ping-pong group pairs."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, data
+from dashboards.context import get_context
+from dashboards.stats import sankey_links
+
+TOP_PATHS = 15
+
+
+def render() -> None:
+    ctx = get_context()
+    snap, filters = ctx.snapshot, ctx.filters
+    st.title("Escalation flow")
+    paths = data.tier_paths(snap, filters)
+    if paths.is_empty():
+        st.info(
+            f"No resolved tickets match these filters ({filters.describe()}). "
+            "Clear a filter or widen the weeks in the sidebar."
+        )
+        return
+    total = int(paths["n_tickets"].sum())
+    moved = paths.filter(pl.col("n_steps") > 1)
+    st.markdown(
+        f"**{total:,} resolved tickets**; {int(moved['n_tickets'].sum()):,} changed tier "
+        f"at least once. {filters.describe().capitalize()}."
+    )
+    nodes, links = sankey_links(moved if moved.height else paths)
+    if links.height:
+        st.plotly_chart(charts.sankey_chart(nodes, links), key="sankey")
+    else:
+        st.caption("No ticket changed tier under these filters.")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Most common paths")
+        st.dataframe(
+            paths.head(TOP_PATHS)
+            .with_columns(share=pl.col("n_tickets") / total)
+            .select("path", pl.col("n_tickets").alias("tickets"), "share"),
+            hide_index=True,
+            column_config={"share": st.column_config.NumberColumn(format="percent")},
+        )
+    with right:
+        st.subheader("Ping-pong pairs")
+        pairs = data.pingpong_pairs(snap, filters)
+        if pairs.is_empty():
+            st.success("No ticket went back and forth between two groups.")
+        else:
+            st.plotly_chart(charts.pingpong_chart(pairs), key="pingpong")
+            st.caption(
+                "A ping-pong is a ticket handed from group A to B and straight back to A; "
+                "bounces counts every such return."
+            )
+
+
+if __name__ == "__main__":
+    render()

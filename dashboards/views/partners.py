@@ -1,0 +1,105 @@
+"""Partner comparison: every KPI side by side with 95% intervals, pairwise
+significance and case-mix adjusted rates."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, data
+from dashboards.context import get_context
+from dashboards.format import label, label_expr, value_expr
+from dashboards.stats import metric_is_rate, pairwise_tests, standardise
+
+
+def _overview(by_partner: pl.DataFrame) -> pl.DataFrame:
+    """Metric rows x partner columns: value (95% interval) and status."""
+    interval = (
+        pl.when(pl.col("ci_low").is_not_null())
+        .then(pl.lit(" (") + value_expr("ci_low") + pl.lit("–") + value_expr("ci_high") + ")")
+        .otherwise(pl.lit(""))
+    )
+    flag = (
+        pl.when(pl.col("status").is_in(["green", "no target", "n/a"]))
+        .then(pl.lit(""))
+        .otherwise(pl.lit(" · ") + pl.col("status"))
+    )
+    cells = by_partner.with_columns(cell=value_expr("value") + interval + flag, KPI=label_expr())
+    order = cells.select("KPI").unique(maintain_order=True)
+    wide = cells.pivot(on="partner", index="KPI", values="cell")
+    return order.join(wide, on="KPI", how="left")
+
+
+def render() -> None:
+    ctx = get_context()
+    snap, filters = ctx.snapshot, ctx.filters
+    st.title("Partner comparison")
+    by_partner = data.kpis(snap, filters, ("partner",)).filter(
+        pl.col("metric") != "backlog_open_tickets"
+    )
+    if by_partner.is_empty() or by_partner["sample"].sum() == 0:
+        st.info(
+            f"No resolved tickets match these filters ({filters.describe()}). "
+            "Clear a filter or widen the weeks in the sidebar."
+        )
+        return
+    partners = by_partner["partner"].unique().sort().to_list()
+    if len(partners) < 2:
+        st.info(
+            f"Only one partner ({', '.join(partners)}) has tickets under these filters: "
+            "select two or more partners (or none) in the sidebar to compare."
+        )
+    rate_metrics = [
+        m for m in by_partner["metric"].unique(maintain_order=True) if metric_is_rate(m)
+    ]
+    metric = st.selectbox("KPI", rate_metrics, format_func=label, key="partner_metric")
+    strata = (
+        data.kpis(snap, filters, ("partner", "category", "priority"))
+        .filter(pl.col("metric") == metric)
+        .with_columns(pl.col("category", "priority").fill_null("(none)"))
+    )
+    adjusted = standardise(strata).select(
+        "partner", "adjusted_rate", "adjusted_low", "adjusted_high"
+    )
+    observed = by_partner.filter(pl.col("metric") == metric)
+    compared = observed.join(adjusted, on="partner", how="left")
+    st.plotly_chart(charts.partner_chart(compared, metric), key="partner_chart")
+    st.caption(
+        "Observed: the partner's own rate with its 95% Wilson interval. Case-mix adjusted: "
+        "the rate the partner would have on everyone's mix of category x priority (direct "
+        "standardisation), so harder tickets do not make a partner look worse."
+    )
+    tests = pairwise_tests(observed.select("partner", "metric", "numerator", "denominator"))
+    if tests.height:
+        st.subheader("Is the gap real?")
+        table = tests.select(
+            pl.col("partner_a").alias("partner A"),
+            pl.col("partner_b").alias("partner B"),
+            pl.col("rate_a").alias("rate A"),
+            pl.col("rate_b").alias("rate B"),
+            pl.col("difference"),
+            pl.col("z").round(2),
+            pl.when(pl.col("significant"))
+            .then(pl.lit("significant"))
+            .otherwise(pl.lit("≈ not significant"))
+            .alias("verdict (95%)"),
+        )
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={
+                c: st.column_config.NumberColumn(format="percent")
+                for c in ("rate A", "rate B", "difference")
+            },
+        )
+        st.caption(
+            "Two-proportion z-test on the observed rates: a gap with |z| < 1.96 is marked "
+            "≈ not significant (it could be chance at the 95% level)."
+        )
+    st.subheader("Every KPI by partner")
+    st.caption("Value (95% interval for rates); a status other than green is appended.")
+    st.dataframe(_overview(by_partner), hide_index=True)
+
+
+if __name__ == "__main__":
+    render()

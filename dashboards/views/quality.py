@@ -1,0 +1,73 @@
+"""Data quality: ingest batches, rejects, unmapped groups and statuses, and the
+reconciliation of derived counts against the source's own counters."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import data
+from dashboards.context import get_context, open_ticket
+
+
+def render() -> None:
+    ctx = get_context()
+    snap, filters = ctx.snapshot, ctx.filters
+    st.title("Data quality")
+    st.caption(f"As of build {ctx.build_id}.")
+    st.subheader("Last ingest batches")
+    st.dataframe(data.batches(snap), hide_index=True)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Rejected rows by reason")
+        reasons = data.reject_reasons(snap)
+        if reasons.is_empty():
+            st.success("No row was rejected.")
+        else:
+            st.dataframe(reasons, hide_index=True)
+    with right:
+        st.subheader("Unmapped groups and statuses")
+        groups = data.unmapped_groups(snap)
+        statuses = data.unknown_statuses(snap)
+        if groups.is_empty():
+            st.success("Every group maps to a tier.")
+        else:
+            st.warning(f"{groups.height} groups match no tier rule (add them to tier_map).")
+            st.dataframe(groups, hide_index=True)
+        if statuses.is_empty():
+            st.success("Every status maps to a class.")
+        else:
+            st.warning(f"{statuses.height} statuses are unknown (add them to status_map).")
+            st.dataframe(statuses, hide_index=True)
+    with st.expander("Rejected rows (latest)"):
+        st.dataframe(data.reject_examples(snap), hide_index=True)
+    st.subheader("Reconciliation with the source's counters")
+    st.caption(
+        "Where the export reports reassignment and reopen counts, do they agree with the "
+        f"handoffs and reopens derived from the events? ({filters.describe()}, all weeks)"
+    )
+    recon = data.reconciliation(snap, filters)
+    st.dataframe(
+        recon,
+        hide_index=True,
+        column_config={
+            "share_agree": st.column_config.NumberColumn("share agreeing", format="percent")
+        },
+    )
+    examples = data.reconciliation_examples(snap, filters)
+    if examples.is_empty():
+        st.success("No disagreement under these filters.")
+    else:
+        st.markdown("**Tickets that disagree** (select one to open its timeline)")
+        event = st.dataframe(
+            examples,
+            hide_index=True,
+            key="recon_examples",
+            on_select="rerun",
+            selection_mode="single-row",
+        )
+        if event is not None and event.selection.rows:
+            open_ticket(examples["ticket_id"][event.selection.rows[0]])
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,121 @@
+"""Ticket timeline: one ticket's events coloured by tier, with handoffs, queue
+time, notes and the KPI flags it carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, data
+from dashboards.context import OPEN_TICKET_KEY, get_context
+from dashboards.format import label
+
+TICKET_KEY = "ticket"
+# fct_tickets flag column -> metric whose label names it
+TICKET_FLAGS: dict[str, str] = {
+    "is_l1_resolved": "l1_resolution_rate",
+    "is_escalated": "escalation_rate",
+    "is_first_contact_resolution": "first_contact_resolution_rate",
+    "is_bounced_back": "bounceback_rate",
+    "is_pingpong": "pingpong_rate",
+    "is_reopened": "reopen_rate",
+    "is_late_escalation": "late_escalation_rate",
+    "is_early_escalation": "early_escalation_rate",
+    "is_unnecessary": "unnecessary_escalation_rate",
+    "is_unnecessary_by_scope": "unnecessary_by_scope_rate",
+    "is_unnecessary_by_kb": "unnecessary_by_kb_rate",
+    "is_unnecessary_by_quick_fix": "unnecessary_by_quick_fix_rate",
+    "is_sla_breached": "sla_breach_rate_escalated",
+    "is_kb_deflected": "kb_deflection_rate",
+}
+
+
+def _flags(ticket: dict[str, Any]) -> list[str]:
+    names = [label(m) for col, m in TICKET_FLAGS.items() if ticket.get(col) == "true"]
+    return [n.replace("SLA breached, escalated tickets", "SLA breached") for n in names]
+
+
+def _search(snap: str) -> str | None:
+    if OPEN_TICKET_KEY in st.session_state:
+        st.session_state[TICKET_KEY] = st.session_state.pop(OPEN_TICKET_KEY)
+    typed = st.text_input(
+        "Ticket id",
+        key=TICKET_KEY,
+        bind="query-params",
+        placeholder="e.g. INC0012345",
+        help="Or select a ticket in a table on the Agents and groups or Data quality pages.",
+    ).strip()
+    if not typed:
+        return None
+    if data.ticket(snap, typed) is not None:
+        return typed
+    matches = data.find_tickets(snap, typed)
+    if not matches:
+        st.warning(f"No ticket id contains {typed!r} in this build.")
+        return None
+    if len(matches) == 1:
+        return matches[0]
+    return st.selectbox("Did you mean", matches, key="ticket_match")
+
+
+def render() -> None:
+    ctx = get_context()
+    snap = ctx.snapshot
+    st.title("Ticket timeline")
+    ticket_id = _search(snap)
+    if ticket_id is None:
+        st.info("Type a ticket id (or part of one) to see its timeline.")
+        return
+    ticket = data.ticket(snap, ticket_id)
+    assert ticket is not None
+    events = data.ticket_events(snap, ticket_id)
+    st.subheader(f"{ticket_id} · {ticket['partner']} · {ticket.get('client') or 'no client'}")
+    st.caption(
+        f"{ticket.get('category') or 'no category'} · {ticket.get('priority') or 'no priority'} · "
+        f"state {ticket['state']} · path {ticket.get('entry_tier') or '?'} → highest "
+        f"{ticket.get('highest_tier') or '?'} → resolved at {ticket.get('resolving_tier') or '-'}"
+    )
+    in_scope = events.filter(pl.col("is_in_scope"))
+    queue_minutes = in_scope.filter(pl.col("status_class") == "queue")["minutes"].sum()
+    cols = st.columns(4)
+    cols[0].metric("Events", f"{events.height}")
+    cols[1].metric("Handoffs", f"{int(in_scope['is_handoff'].sum())}")
+    cols[2].metric("Escalations", f"{ticket.get('n_escalations') or 0}")
+    cols[3].metric("Time in queue", f"{queue_minutes:,.0f} min")
+    flags = _flags(ticket)
+    st.markdown(
+        "**KPI flags:** " + (" ".join(f":orange-badge[{f}]" for f in flags) if flags else "none")
+    )
+    if events.height:
+        st.plotly_chart(
+            charts.timeline_chart(in_scope if in_scope.height else events), key="timeline"
+        )
+    escalations = data.ticket_escalations(snap, ticket_id)
+    if escalations.height:
+        st.subheader("Escalations")
+        st.dataframe(escalations, hide_index=True)
+    st.subheader("Events and notes")
+    st.dataframe(
+        events.select(
+            pl.col("event_index").alias("#"),
+            pl.col("start").dt.strftime("%Y-%m-%d %H:%M").alias("at"),
+            pl.col("held_tier").alias("tier"),
+            pl.col("held_group").alias("group"),
+            pl.col("held_agent").alias("agent"),
+            "status",
+            pl.col("minutes").round(1).alias("minutes held"),
+            pl.when(pl.col("is_handoff"))
+            .then(pl.lit("handoff"))
+            .otherwise(pl.lit(""))
+            .alias("handoff"),
+            "note_kind",
+            "note_text",
+        ),
+        hide_index=True,
+    )
+
+
+if __name__ == "__main__":
+    render()

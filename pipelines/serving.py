@@ -1,0 +1,320 @@
+"""Serving snapshots: what the dashboard reads, in a file nobody writes to.
+
+DuckDB lets one process write a database file, or many processes read it, never
+both. The dashboard must keep answering while `tierlens ingest` or `tierlens
+build` writes the main file, so it never opens that file. Instead, after every
+successful build, `publish_snapshot` copies what the dashboard needs into a new
+file next to it and then swaps a small pointer file atomically:
+
+    tierlens.duckdb.serving/
+        build_7.duckdb     the previous snapshot (kept for sessions still on it)
+        build_8.duckdb     the snapshot of build 8
+        current.json       {"build_id": 8, "snapshot": "build_8.duckdb", ...}
+
+A snapshot is complete before the pointer names it, and it is never written
+again, so any number of dashboard processes can open it read-only. Snapshots
+older than the previous one are deleted.
+
+The snapshot keeps the schema names of the main file (analytics, config, meta)
+and the SQL macros, so `pipelines.kpis.kpi_query` runs on it unchanged. It adds
+two small aggregate tables the dashboard's escalation-flow page needs:
+`analytics.tier_paths` and `analytics.pingpong_pairs`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.db import scalar
+from pipelines.errors import TierlensError
+from pipelines.models.graph import SQL_DIR, macros_sql
+
+SERVING_SUFFIX = ".serving"
+POINTER_NAME = "current.json"
+SNAPSHOT_ALIAS = "tierlens_snapshot"
+MAX_REJECTS = 10_000
+MAX_PATH_STEPS = 8
+
+# Analytics tables copied as they are, with the order that lets DuckDB skip row
+# groups for the dashboard's usual filters (weeks, one ticket).
+COPIED_MARTS: dict[str, str] = {
+    "kpi_weekly": "dimension, dimension_value, week_start",
+    "kpi_facts": "week_start, partner, fact",
+    "fct_tickets": "ticket_id",
+    "fct_escalations": "ticket_id, event_index",
+    "int_group_tiers": "partner, group_name",
+    "int_status_classes": "status_key",
+}
+
+# The columns of the ticket timeline the timeline page shows.
+TIMELINE_COLUMNS: tuple[str, ...] = (
+    "ticket_id",
+    "event_index",
+    "event_at",
+    "group_name",
+    "held_group",
+    "held_tier",
+    "held_agent",
+    "status",
+    "status_class",
+    "note_kind",
+    "note_text",
+    "is_in_scope",
+    "is_handoff",
+    "is_tier_change",
+    "is_tier_rise",
+    "is_tier_drop",
+    "is_reopen",
+    "minutes_held",
+)
+
+# Ticket dimensions every aggregate carries so the dashboard's filters apply.
+TICKET_DIMS = """
+    tickets.week_start,
+    tickets.partner,
+    coalesce(tickets.client, '(none)') as client,
+    coalesce(tickets.category, '(none)') as category,
+    coalesce(tickets.priority, '(none)') as priority,
+    coalesce(tickets.entry_group, '(none)') as group_name
+"""
+
+TIER_PATHS_SQL = f"""
+with changes as (
+    select
+        ticket_id,
+        event_index,
+        held_tier,
+        lag(held_tier) over (partition by ticket_id order by event_index) as prev_tier
+    from {{src}}.analytics.int_ticket_events
+    where is_in_scope and held_tier is not null
+),
+
+paths as (
+    select ticket_id, list(held_tier order by event_index) as tiers
+    from changes
+    where prev_tier is null or held_tier <> prev_tier
+    group by ticket_id
+)
+
+select
+    {TICKET_DIMS},
+    array_to_string(paths.tiers[1:{MAX_PATH_STEPS}], ' > ')
+        || case when len(paths.tiers) > {MAX_PATH_STEPS} then ' > ...' else '' end as path,
+    least(len(paths.tiers), {MAX_PATH_STEPS}) as n_steps,
+    count(*) as n_tickets
+from paths
+inner join {{src}}.analytics.fct_tickets as tickets on tickets.ticket_id = paths.ticket_id
+where tickets.state = 'resolved'
+group by all
+order by week_start, partner
+"""
+
+PINGPONG_SQL = f"""
+with group_runs as (
+    select
+        ticket_id,
+        event_index,
+        held_group,
+        lag(held_group) over (partition by ticket_id order by event_index) as prev_group
+    from {{src}}.analytics.int_ticket_events
+    where is_in_scope and held_group is not null
+),
+
+sequence as (
+    select
+        ticket_id,
+        held_group,
+        lag(held_group) over run as middle_group,
+        lag(held_group, 2) over run as first_group
+    from group_runs
+    where prev_group is null or held_group <> prev_group
+    window run as (partition by ticket_id order by event_index)
+),
+
+bounces as (
+    select ticket_id, held_group as group_a, middle_group as group_b, count(*) as n_bounces
+    from sequence
+    where first_group = held_group
+    group by all
+)
+
+select
+    {TICKET_DIMS},
+    bounces.group_a,
+    bounces.group_b,
+    count(*) as n_tickets,
+    sum(bounces.n_bounces) as n_bounces
+from bounces
+inner join {{src}}.analytics.fct_tickets as tickets on tickets.ticket_id = bounces.ticket_id
+where tickets.state = 'resolved'
+group by all
+order by week_start, partner
+"""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What `current.json` says: the snapshot the dashboard should serve."""
+
+    build_id: int
+    snapshot: Path
+    built_at: str
+    last_batch_id: int | None
+
+
+def serving_dir(db_path: Path | str) -> Path:
+    path = Path(db_path)
+    return path.with_name(path.name + SERVING_SUFFIX)
+
+
+def snapshot_path(db_path: Path | str, build_id: int) -> Path:
+    return serving_dir(db_path) / f"build_{build_id}.duckdb"
+
+
+def read_pointer(db_path: Path | str) -> Pointer | None:
+    """The current snapshot, or None when no build has published one (or the
+    pointer names a file that is gone)."""
+    pointer = serving_dir(db_path) / POINTER_NAME
+    try:
+        data = json.loads(pointer.read_text(encoding="utf-8"))
+        snap = pointer.parent / str(data["snapshot"])
+        found = Pointer(
+            build_id=int(data["build_id"]),
+            snapshot=snap,
+            built_at=str(data.get("built_at", "")),
+            last_batch_id=data.get("last_batch_id"),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if snap.exists() else None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str) -> None:
+    for schema in ("analytics", "config", "meta"):
+        con.execute(f"create schema {dst}.{schema}")
+    for name, order in COPIED_MARTS.items():
+        con.execute(
+            f"create table {dst}.analytics.{name} as "
+            f"select * from {src}.analytics.{name} order by {order}"
+        )
+    columns = ", ".join(TIMELINE_COLUMNS)
+    con.execute(
+        f"create table {dst}.analytics.ticket_events as "
+        f"select {columns} from {src}.analytics.int_ticket_events order by ticket_id, event_index"
+    )
+    con.execute(f"create table {dst}.analytics.tier_paths as " + TIER_PATHS_SQL.format(src=src))
+    con.execute(f"create table {dst}.analytics.pingpong_pairs as " + PINGPONG_SQL.format(src=src))
+    config_tables = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = ? and table_schema = 'config' and table_type = 'BASE TABLE'",
+        [src.strip('"')],
+    ).fetchall()
+    for (name,) in config_tables:
+        con.execute(
+            f"create table {dst}.config.{_ident(name)} as select * from {src}.config.{_ident(name)}"
+        )
+    con.execute(f"create table {dst}.meta.batches as select * from {src}.meta.batches")
+    con.execute(f"create table {dst}.meta.builds as select * from {src}.meta.builds")
+    con.execute(
+        f"create table {dst}.meta.rejects as select * from {src}.meta.rejects "
+        f"order by batch_id desc, line limit {MAX_REJECTS}"
+    )
+    con.execute(
+        f"create table {dst}.meta.rejects_summary as "
+        f"select batch_id, reason, count(*) as n_rows from {src}.meta.rejects group by all"
+    )
+
+
+def _create_macros(con: duckdb.DuckDBPyConnection, src: str, dst: str, sql_dir: Path) -> None:
+    macros = macros_sql(sql_dir)
+    if not macros:
+        return
+    con.execute(f"use {dst}")
+    try:
+        con.execute(macros)
+    finally:
+        con.execute(f"use {src}")
+
+
+def _write_pointer(directory: Path, pointer: dict[str, object]) -> None:
+    tmp = directory / f".{POINTER_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(pointer, indent=2), encoding="utf-8")
+    os.replace(tmp, directory / POINTER_NAME)
+
+
+def _remove_snapshot(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+
+
+def _prune(directory: Path, keep: set[int]) -> None:
+    """Delete snapshots older than the oldest one kept."""
+    oldest = min(keep)
+    for path in directory.glob("build_*.duckdb"):
+        match = re.fullmatch(r"build_(\d+)\.duckdb", path.name)
+        if match and int(match.group(1)) < oldest:
+            _remove_snapshot(path)
+
+
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    db_path: Path | str,
+    build_id: int,
+    *,
+    sql_dir: Path = SQL_DIR,
+) -> Path:
+    """Copy the published build into `<db>.serving/build_<id>.duckdb` and point
+    `current.json` at it. `con` is a writable connection to `db_path` with the
+    build committed. Returns the snapshot's path."""
+    directory = serving_dir(db_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = snapshot_path(db_path, build_id)
+    _remove_snapshot(target)  # a leftover of an interrupted publish of this id
+    previous = read_pointer(db_path)
+    src = _ident(str(scalar(con, "select current_database()")))
+    dst = SNAPSHOT_ALIAS
+    con.execute(f"attach '{target.as_posix()}' as {dst}")
+    try:
+        con.execute("begin transaction")
+        _copy_tables(con, src, dst)
+        _create_macros(con, src, dst, sql_dir)
+        con.execute("commit")
+    except BaseException as exc:
+        con.execute("rollback")
+        con.execute(f"detach {dst}")
+        _remove_snapshot(target)
+        if isinstance(exc, duckdb.Error):
+            raise TierlensError(
+                f"build {build_id} is published, but its dashboard snapshot failed: {exc}"
+            ) from exc
+        raise
+    con.execute(f"checkpoint {dst}")
+    con.execute(f"detach {dst}")
+    # strftime: a timestamptz fetched as a Python object would need pytz.
+    build = con.execute(
+        "select strftime(built_at, '%Y-%m-%dT%H:%M:%S%z'), last_batch_id "
+        "from meta.builds where build_id = ?",
+        [build_id],
+    ).fetchone()
+    _write_pointer(
+        directory,
+        {
+            "build_id": build_id,
+            "snapshot": target.name,
+            "built_at": build[0] if build else datetime.now(UTC).isoformat(timespec="seconds"),
+            "last_batch_id": build[1] if build else None,
+        },
+    )
+    _prune(directory, {build_id} | ({previous.build_id} if previous else set()))
+    return target
