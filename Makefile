@@ -17,7 +17,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/tierlens demo --db $(DB) $(ARGS)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check pipelines dashboards tests benchmarks
+	$(VENV)/bin/ruff check $(wildcard pipelines dashboards tests benchmarks)
 
 test: lint
 	$(PY) -m pytest $(ARGS)
