@@ -200,6 +200,7 @@ def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
 def _rich_table(frame: pl.DataFrame) -> Table:
     """A human view: rates as percentages, n as numerator/denominator, the CI in one cell."""
     units = {m.metric: m.unit for m in METRICS}
+    stats = {m.metric: m.stat for m in METRICS}
     dims = [c for c in frame.columns if c in DIMENSIONS]
     table = Table(show_lines=False, header_style="bold")
     for col in [*dims, "metric", "value", "n", "95% CI", "target", "status"]:
@@ -209,7 +210,7 @@ def _rich_table(frame: pl.DataFrame) -> Table:
         unit = units.get(row["metric"], "")
         n = (
             f"{row['numerator']:.0f}/{row['denominator']:.0f}"
-            if row["denominator"] is not None and unit == "%"
+            if row["denominator"] is not None and stats.get(row["metric"]) == "rate"
             else str(row["sample"])
         )
         ci = (
