@@ -17,21 +17,10 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import Context, set_context
 from dashboards.filters import sidebar_filters
+from dashboards.pages import DEFAULT_PAGE, PAGES, VIEWS
 from pipelines.db import DEFAULT_DB
 
-VIEWS = Path(__file__).resolve().parent / "views"
-# key -> (file, title, icon)
-PAGES: dict[str, tuple[str, str, str]] = {
-    "scorecard": ("scorecard.py", "Scorecard", ":material/speed:"),
-    "trends": ("trends.py", "Trends", ":material/show_chart:"),
-    "partners": ("partners.py", "Partner comparison", ":material/compare_arrows:"),
-    "flow": ("flow.py", "Escalation flow", ":material/account_tree:"),
-    "agents": ("agents.py", "Agents and groups", ":material/groups:"),
-    "timeline": ("timeline.py", "Ticket timeline", ":material/timeline:"),
-    "quality": ("quality.py", "Data quality", ":material/fact_check:"),
-}
 PINNED_KEY = "_pinned_snapshot"
-DEFAULT_PAGE = "scorecard"
 
 
 def db_path() -> Path:
@@ -123,4 +112,5 @@ def main() -> None:
     st.navigation(list(pages.values())).run()
 
 
-main()
+if __name__ == "__main__":  # streamlit runs the script as __main__
+    main()

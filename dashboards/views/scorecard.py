@@ -85,6 +85,7 @@ def render() -> None:
         index=weeks.index(default),
         format_func=lambda w: f"week of {w:%d %b %Y}",
         help="Defaults to the last complete week of the data.",
+        key="scorecard_week",
     )
     since, until = week_window(week, SPARK_WEEKS)
     weekly = data.weekly_kpis(snap, filters.with_weeks(since, until))

@@ -1,0 +1,68 @@
+"""A built sample database shared by the dashboard tests, and AppTest helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines.config import Config
+from pipelines.ingest.job import run_ingest
+from pipelines.models.runner import run_build
+from pipelines.sample.generator import write_sample
+from pipelines.serving import read_pointer
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+SAMPLE_TICKETS = 1500
+SAMPLE_SEED = 7
+
+
+def build_sample(folder: Path, n_tickets: int, seed: int) -> Path:
+    """Generate, ingest and build a sample; returns the database path."""
+    data = folder / "sample"
+    write_sample(data, n_tickets=n_tickets, seed=seed)
+    db = folder / "tierlens.duckdb"
+    run_ingest([data], db_path=db, config=Config(), source="sample")
+    run_build(db, Config())
+    return db
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sample(tmp_path_factory.mktemp("dashboard"), SAMPLE_TICKETS, SAMPLE_SEED)
+
+
+@pytest.fixture(scope="session")
+def snapshot(sample_db: Path) -> str:
+    pointer = read_pointer(sample_db)
+    assert pointer is not None
+    return str(pointer.snapshot)
+
+
+@pytest.fixture
+def snap_con(snapshot: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An independent read-only connection to the snapshot, for expected values."""
+    from dashboards.data import cursor
+
+    # Same process: share the dashboard's connection (DuckDB refuses a second
+    # connection to one file with a different configuration).
+    yield cursor(snapshot).cursor()
+
+
+def app_test(db: Path | str, monkeypatch: pytest.MonkeyPatch, **query: str | list[str]) -> AppTest:
+    monkeypatch.setenv("TIERLENS_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Run the app (first time) and show `page` (a file in dashboards/views)."""
+    at.run()
+    if page != "scorecard":
+        at.switch_page(f"views/{page}.py").run()
+    return at

@@ -1,0 +1,249 @@
+"""Every page through Streamlit's AppTest on the sample: no exception, the
+expected elements, and filters moving the numbers as SQL over the marts says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards.pages import PAGES
+from pipelines.db import connect
+
+from .conftest import app_test, open_page
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _partner_rates(con: duckdb.DuckDBPyConnection, week: object) -> dict[str, float]:
+    """L1 resolution by partner in `week`, straight from fct_tickets."""
+    rows = con.execute(
+        """
+        select partner, count(*) filter (where is_l1_resolved) / count(*)
+        from analytics.fct_tickets
+        where state = 'resolved' and entry_tier = 'L1' and week_start = ?
+        group by partner
+        """,
+        [week],
+    ).fetchall()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders(sample_db: Path, monkeypatch: pytest.MonkeyPatch, page: str):
+    at = open_page(app_test(sample_db, monkeypatch), page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == {"scorecard": "Escalation scorecard"}.get(page, PAGES[page][1])
+    assert at.sidebar.multiselect(key="partner").options
+
+
+def test_scorecard_tiles_and_verdict(sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con):
+    at = open_page(app_test(sample_db, monkeypatch), "scorecard")
+    week = at.selectbox(key="scorecard_week").value
+    last = snap_con.execute(
+        "select max(week_start) from analytics.fct_tickets where week_start + 7 <= "
+        "(select max(resolved_at)::date from analytics.fct_tickets)"
+    ).fetchone()[0]
+    assert week == last  # the last complete week by default
+    verdict = at.markdown[0].value
+    assert "red" in verdict or "green" in verdict or "amber" in verdict
+    tiles = {m.label: m.value for m in at.metric}
+    overall = snap_con.execute(
+        "select count(*) filter (where is_l1_resolved) / count(*) from analytics.fct_tickets "
+        "where state = 'resolved' and entry_tier = 'L1' and week_start = ?",
+        [week],
+    ).fetchone()[0]
+    assert tiles["L1 resolution"] == _pct(overall)
+    assert len(_charts(at)) >= 10  # sparklines
+
+
+def test_scorecard_partner_filter_moves_the_rate(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con
+):
+    at = open_page(app_test(sample_db, monkeypatch), "scorecard")
+    week = at.selectbox(key="scorecard_week").value
+    overall = {m.label: m.value for m in at.metric}
+    rates = _partner_rates(snap_con, week)
+    worst = min(rates, key=rates.get)
+    at.sidebar.multiselect(key="partner").set_value([worst]).run()
+    assert not at.exception
+    filtered = {m.label: m.value for m in at.metric}
+    assert filtered["L1 resolution"] == _pct(rates[worst])
+    assert float(filtered["L1 resolution"][:-1]) < float(overall["L1 resolution"][:-1])
+
+
+def test_filters_come_from_the_url(sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con):
+    at = app_test(sample_db, monkeypatch, partner=["Acme"], priority=["P3", "P4"])
+    at.run()
+    assert at.sidebar.multiselect(key="partner").value == ["Acme"]
+    assert at.sidebar.multiselect(key="priority").value == ["P3", "P4"]
+
+
+def test_trends_split_and_filter(sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con):
+    at = open_page(app_test(sample_db, monkeypatch), "trends")
+    assert [t["name"] for t in _charts(at)[0]["data"]] == ["All tickets"]
+    at.selectbox(key="trend_split").set_value("partner").run()
+    partners = [
+        r[0]
+        for r in snap_con.execute(
+            "select distinct partner from analytics.fct_tickets order by 1"
+        ).fetchall()
+    ]
+    assert sorted(t["name"] for t in _charts(at)[0]["data"]) == partners
+    at.sidebar.multiselect(key="partner").set_value([partners[0]]).run()
+    assert [t["name"] for t in _charts(at)[0]["data"]] == [partners[0]]
+
+
+def test_partner_comparison_rates_and_significance(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con
+):
+    at = open_page(app_test(sample_db, monkeypatch), "partners")
+    assert at.selectbox(key="partner_metric").value == "l1_resolution_rate"
+    observed = _charts(at)[0]["data"][0]
+    expected = dict(
+        snap_con.execute(
+            "select partner, count(*) filter (where is_l1_resolved) / count(*) "
+            "from analytics.fct_tickets where state = 'resolved' and entry_tier = 'L1' group by 1"
+        ).fetchall()
+    )
+    got = dict(zip(observed["x"], observed["y"], strict=True))
+    assert got == pytest.approx(expected)
+    pairs = at.dataframe[0].value
+    assert set(pairs["verdict (95%)"]) <= {"significant", "≈ not significant"}
+    n = len(expected)
+    assert len(pairs) == n * (n - 1) // 2
+    # Filtering to two partners leaves one pair.
+    two = sorted(expected)[:2]
+    at.sidebar.multiselect(key="partner").set_value(two).run()
+    assert len(at.dataframe[0].value) == 1
+
+
+def test_flow_counts_follow_the_partner_filter(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con
+):
+    at = open_page(app_test(sample_db, monkeypatch), "flow")
+    sankey = _charts(at)[0]["data"][0]
+    assert sankey["type"] == "sankey"
+    partner, n = snap_con.execute(
+        "select partner, count(*) from analytics.fct_tickets where state = 'resolved' "
+        "group by 1 order by 2 limit 1"
+    ).fetchone()
+    at.sidebar.multiselect(key="partner").set_value([partner]).run()
+    assert at.markdown[0].value.startswith(f"**{n:,} resolved tickets**")
+
+
+def test_agents_tables_follow_the_partner_filter(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con
+):
+    at = open_page(app_test(sample_db, monkeypatch), "agents")
+    agents = at.dataframe[0].value
+    assert {"agent", "escalations", "notes complete", "median min to escalate"} <= set(
+        agents.columns
+    )
+    assert agents["escalations"].is_monotonic_decreasing
+    total = snap_con.execute("select count(*) from analytics.fct_escalations").fetchone()[0]
+    assert agents["escalations"].sum() == total
+    partner, n = snap_con.execute(
+        "select partner, count(*) from analytics.fct_escalations group by 1 order by 2 limit 1"
+    ).fetchone()
+    at.sidebar.multiselect(key="partner").set_value([partner]).run()
+    assert at.dataframe[0].value["escalations"].sum() == n < total
+
+
+def test_timeline_of_a_ticket(sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con):
+    ticket_id, handoffs, escalations = snap_con.execute(
+        "select ticket_id, n_handoffs, n_escalations from analytics.fct_tickets "
+        "where is_bounced_back order by ticket_id limit 1"
+    ).fetchone()
+    at = app_test(sample_db, monkeypatch, ticket=ticket_id)
+    open_page(at, "timeline")
+    assert not at.exception
+    assert at.subheader[0].value.startswith(ticket_id)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Handoffs"] == str(handoffs)
+    assert metrics["Escalations"] == str(escalations)
+    assert "Bounceback" in " ".join(m.value for m in at.markdown)
+    assert {t["name"] for t in _charts(at)[0]["data"]} >= {"L1", "L2"}
+
+
+def test_timeline_search_by_part_of_an_id(sample_db: Path, monkeypatch: pytest.MonkeyPatch):
+    at = open_page(app_test(sample_db, monkeypatch), "timeline")
+    assert at.info[0].value.startswith("Type a ticket id")
+    at.text_input(key="ticket").input("no-such-ticket-xyz").run()
+    assert "No ticket id contains" in at.warning[0].value
+
+
+def test_agents_click_through_to_the_timeline(sample_db: Path, monkeypatch: pytest.MonkeyPatch):
+    from dashboards.context import OPEN_TICKET_KEY
+
+    at = open_page(app_test(sample_db, monkeypatch), "agents")
+    # What a click on a ticket row does: remember it and switch to the timeline.
+    at.session_state[OPEN_TICKET_KEY] = "TKT"
+    at.switch_page("views/timeline.py").run()
+    assert at.text_input(key="ticket").value == "TKT"
+
+
+def test_quality_reconciliation(sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con):
+    at = open_page(app_test(sample_db, monkeypatch), "quality")
+    subheaders = [s.value for s in at.subheader]
+    assert "Reconciliation with the source's counters" in subheaders
+    recon = next(df.value for df in at.dataframe if "share_agree" in df.value.columns)
+    reported, agree = snap_con.execute(
+        "select count(reported_reassignment_count), "
+        "count(*) filter (where reported_reassignment_count = coalesce(n_handoffs, 0)) "
+        "from analytics.fct_tickets"
+    ).fetchone()
+    row = recon[recon["counter"] == "reassignments"].iloc[0]
+    assert (row["tickets_reported"], row["agree"]) == (reported, agree)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_filters_matching_no_ticket_explain_themselves(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con, page: str
+):
+    partner, client = snap_con.execute(
+        "select a.partner, b.client from analytics.fct_tickets a, analytics.fct_tickets b "
+        "where b.client is not null and b.client not in "
+        "(select client from analytics.fct_tickets where partner = a.partner and client is "
+        "not null) limit 1"
+    ).fetchone()
+    at = app_test(sample_db, monkeypatch, partner=[partner], client=[client])
+    open_page(at, page)
+    assert not at.exception, [e.value for e in at.exception]
+    if page not in ("timeline", "quality"):
+        assert any("No " in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_missing_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    at = app_test(tmp_path / "nope.duckdb", monkeypatch).run()
+    assert not at.exception
+    assert "no database" in at.warning[0].value
+    assert "tierlens build --db" in at.markdown[0].value
+
+
+def test_database_without_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    db = tmp_path / "fresh.duckdb"
+    connect(db).close()
+    at = app_test(db, monkeypatch).run()
+    assert not at.exception
+    assert at.info[0].value.startswith("No build yet")
+
+
+def test_empty_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipelines.config import Config
+    from pipelines.models.runner import run_build
+
+    db = tmp_path / "empty.duckdb"
+    run_build(db, Config())
+    at = app_test(db, monkeypatch).run()
+    assert not at.exception
+    assert "no resolved tickets" in at.info[0].value

@@ -1,0 +1,144 @@
+"""The dashboard in a real browser: `streamlit run` on a free port, Debian's
+Chromium driven by Playwright, every page visited, screenshots saved to
+artifacts/screenshots/.
+
+Needs /usr/bin/chromium (`apt-get install chromium`); never downloads a browser.
+Skipped when Chromium is missing, unless TIERLENS_REQUIRE_BROWSER=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dashboards.pages import DEFAULT_PAGE, PAGES
+
+from .conftest import APP
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SETTLED = """() =>
+    document.querySelector('[data-testid="stApp"]') !== null
+    && document.querySelector('[data-testid="stMain"] h1') !== null
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-testid*="Skeleton"]')"""
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    message = "install Debian's chromium (apt-get install chromium) to run the browser tests"
+    if os.environ.get("TIERLENS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"TIERLENS_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: {message}")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url}/_stcore/health did not answer in {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _require_browser()
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--", "--db", str(sample_db),
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1800})
+        yield context.new_page()
+        browser.close()
+
+
+def _visit(page, url: str, name: str) -> float:
+    started = time.monotonic()
+    page.goto(url)
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    elapsed = time.monotonic() - started
+    page.wait_for_timeout(500)  # let charts finish drawing for the screenshot
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    return elapsed
+
+
+def test_every_page_in_chromium(server: str, page, snap_con):
+    ticket = snap_con.execute(
+        "select ticket_id from analytics.fct_tickets where is_bounced_back "
+        "order by ticket_id limit 1"
+    ).fetchone()[0]
+    timings = {}
+    for key in PAGES:
+        path = "" if key == DEFAULT_PAGE else key
+        query = f"?ticket={ticket}" if key == "timeline" else ""
+        timings[key] = _visit(page, f"{server}/{path}{query}", key)
+        assert page.locator('[data-testid="stException"]').count() == 0, key
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text() != ""
+    print("page load seconds:", {k: round(v, 2) for k, v in timings.items()})
+
+
+def test_shared_link_applies_its_filters(server: str, page, snap_con):
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    _visit(page, f"{server}/partners?partner={partner}", "partners_filtered")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert partner in sidebar.inner_text()
+    assert "Only one partner" in page.locator('[data-testid="stMain"]').inner_text()
