@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -72,13 +73,30 @@ def ingest(
     kind: Annotated[str | None, typer.Option(help="tickets or events (default: detected)")] = None,
     strict: Annotated[bool, typer.Option(help="exit non-zero if any row is rejected")] = False,
     fmt: Annotated[
-        str, typer.Option("--format", help="canonical (default) or eventlog")
+        str,
+        typer.Option(
+            "--format",
+            help="canonical (default), servicenow-audit, servicenow-incident, zendesk, "
+            "eventlog or mapped (with --mapping); see docs/adapters.md",
+        ),
     ] = "canonical",
     config: ConfigOption = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="mapping file (TOML) for --format mapped; see mappings/"),
+    ] = None,
 ) -> None:
     """Load ticket and event exports into the database, as one all-or-nothing batch."""
     from pipelines.ingest.job import run_ingest
     from pipelines.ingest.report import print_ingest_report
+
+    if mapping is not None:
+        from pipelines.errors import InputError
+        from pipelines.ingest.mapped import register_mapping
+
+        if fmt not in ("canonical", "mapped"):
+            raise InputError(f"--mapping goes with --format mapped, not --format {fmt}")
+        fmt = register_mapping(mapping)
 
     result = run_ingest(
         paths, db_path=db, config=load_config(config), source=source or fmt, kind=kind, fmt=fmt
@@ -162,6 +180,75 @@ def demo(
     from pipelines.demo import run_demo
 
     run_demo(db, serve=serve, port=port, console=console)
+
+
+review_app = typer.Typer(
+    no_args_is_help=True, help="The weekly escalation review: samples and verdicts."
+)
+app.add_typer(review_app, name="review")
+
+
+def _week(value: str | None) -> date | None:
+    from pipelines.review.weeks import parse_week
+
+    return parse_week(value, load_config().week_start_offset)
+
+
+@review_app.command("sample")
+@friendly
+def review_sample(
+    week: Annotated[
+        str | None,
+        typer.Option(help="YYYY-MM-DD (any day of it) or YYYY-Www; default: last complete"),
+    ] = None,
+    partner: Annotated[str | None, typer.Option(help="only this partner's escalations")] = None,
+    n: Annotated[int, typer.Option("--n", help="escalations to review")] = 25,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same sample)")] = 1,
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Draw a reproducible, stratified sample of a week's escalations to review."""
+    from pipelines.review.report_cli import print_sample
+    from pipelines.review.sampling import create_sample
+
+    result = create_sample(db, _week(week), partner=partner, n=n, seed=seed)
+    print_sample(result, console)
+
+
+@review_app.command("estimate")
+@friendly
+def review_estimate(
+    sample_id: Annotated[str, typer.Argument(help="the sample, as printed by `review sample`")],
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """The reviewed unnecessary-escalation rate of the sample's week, with its interval."""
+    from pipelines.review.report_cli import print_estimate
+
+    print_estimate(db, sample_id, console)
+
+
+@review_app.command("export")
+@friendly
+def review_export(
+    out: Annotated[Path, typer.Argument(help="JSON Lines file to write")],
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Write every verdict to a JSON Lines file (to carry a review to another machine)."""
+    from pipelines.review.verdicts import export
+
+    console.print(f"wrote {export(db, out)} verdicts to {out}")
+
+
+@review_app.command("import")
+@friendly
+def review_import(
+    path: Annotated[Path, typer.Argument(help="JSON Lines file from `review export`")],
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Load verdicts exported elsewhere; verdicts already present are skipped."""
+    from pipelines.review.verdicts import import_file
+
+    read, new = import_file(db, path)
+    console.print(f"read {read} verdicts from {path}: {new} new, {read - new} already present")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,8 +79,15 @@ FORMATS: dict[str, FormatReader] = {"canonical": read_canonical}
 
 def _register_adapters() -> None:
     from pipelines.ingest.eventlog import read_eventlog
+    from pipelines.ingest.mapped import read_mapped
+    from pipelines.ingest.servicenow import read_servicenow_audit, read_servicenow_incident
+    from pipelines.ingest.zendesk import read_zendesk
 
     FORMATS["eventlog"] = read_eventlog
+    FORMATS["servicenow-audit"] = read_servicenow_audit
+    FORMATS["servicenow-incident"] = read_servicenow_incident
+    FORMATS["zendesk"] = read_zendesk
+    FORMATS["mapped"] = read_mapped
 
 
 _register_adapters()

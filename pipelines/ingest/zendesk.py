@@ -1,0 +1,210 @@
+"""The `zendesk` format: Zendesk Support's incremental exports, as JSON.
+
+Three kinds of file, told apart by their content (a response page of the API, a JSON
+array of records, or JSON Lines of records):
+
+  - ticket events (`GET /api/v2/incremental/ticket_events?include=comment_events`,
+    key `ticket_events`): one record per ticket update, with `child_events`. Each
+    record becomes one canonical event: event_at = created_at (or the Unix
+    `timestamp`), seq = its id, and the status, group_id and assignee_id that its
+    Create/Change child events set (both shapes are read: `{"field_name": "status",
+    "value": "open"}` as in ticket audits, and `{"status": "open", "previous_value":
+    "new"}` as in the incremental export). An update that does not change the status
+    carries the ticket's status forward (before the first change: that change's
+    previous value). A Comment child event makes the event a note: `public` (or
+    `comment_public`) true -> note_kind public, false -> internal, with its body.
+  - tickets (`GET /api/v2/incremental/tickets/cursor`, key `tickets`): one ticket
+    each; priority urgent/high/normal/low -> P1..P4, type -> category,
+    via.channel -> channel, organization_id -> client.
+  - groups (`GET /api/v2/groups`, key `groups`): a lookup, not data: group ids in the
+    events become group names (in either file order), so the tier map can match
+    names; without it, the tier map matches the ids.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.config import Config
+from pipelines.errors import InputError
+from pipelines.ingest.adapter_sql import value_map
+from pipelines.ingest.formats import Staged
+from pipelines.ingest.readers import FileInfo, read_file, sql_str
+
+PRIORITIES = {"urgent": "P1", "high": "P2", "normal": "P3", "low": "P4"}
+_GROUPS = "_zendesk_groups"
+_EVENT_TABLES = "_zendesk_event_tables"
+
+
+def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple[str, str]:
+    """Temp table (_line, _raw_line, _reject_reason, r json) of the file's records, and
+    which records they are (ticket_events, tickets, groups)."""
+    recs = f"{name}_recs"
+    whole = None
+    if not info.path.name.lower().endswith(".gz"):
+        row = con.execute(
+            "select content, json_valid(content) from read_text(?)", [str(info.path)]
+        ).fetchone()
+        if row and row[1]:
+            whole = "content"
+    if whole is not None:
+        con.execute(
+            f"""
+            create temp table {recs}_doc as
+            select case when json_type(content) = 'ARRAY' then null
+                   else coalesce(
+                       case when json_exists(content, '$.ticket_events') then 'ticket_events' end,
+                       case when json_exists(content, '$.tickets') then 'tickets' end,
+                       case when json_exists(content, '$.groups') then 'groups' end)
+                   end as what,
+                case when json_type(content) = 'ARRAY' then json_extract(content, '$[*]')
+                     else coalesce(json_extract(content, '$.ticket_events[*]'),
+                                   json_extract(content, '$.tickets[*]'),
+                                   json_extract(content, '$.groups[*]')) end as items
+            from read_text({sql_str(str(info.path))})
+            """
+        )
+        what_row = con.execute(f"select what, len(items) from {recs}_doc").fetchone()
+        con.execute(
+            f"""
+            create temp table {recs} as
+            select unnest(range(1, len(items) + 1)) as _line,
+                unnest(items)::varchar as _raw_line, null::varchar as _reject_reason,
+                unnest(items) as r
+            from {recs}_doc
+            """
+        )
+        con.execute(f"drop table {recs}_doc")
+        what = what_row[0] if what_row else None
+    else:  # JSON Lines: one record a line (read_file checks each line)
+        raw = read_file(con, info, f"{recs}_lines")
+        con.execute(
+            f"""create temp table {recs} as
+                select _line, _raw_line, _reject_reason,
+                    case when _reject_reason is null then _raw_line::json end as r
+                from {raw.table}"""
+        )
+        con.execute(f"drop table {raw.table}")
+        what = None
+    if what is None:  # records given bare: tell them apart by their keys
+        row = con.execute(
+            f"""select bool_or(json_exists(r, '$.child_events')),
+                       bool_or(json_exists(r, '$.subject') or json_exists(r, '$.requester_id')),
+                       bool_or(json_exists(r, '$.name') and not json_exists(r, '$.ticket_id'))
+                from {recs}"""
+        ).fetchone()
+        if row and row[0]:
+            what = "ticket_events"
+        elif row and row[1]:
+            what = "tickets"
+        elif row and row[2]:
+            what = "groups"
+    if what is None:
+        raise InputError(
+            f"{info.label}: not a Zendesk export (expected ticket_events, tickets or groups "
+            "records, e.g. a page of /api/v2/incremental/ticket_events)"
+        )
+    return recs, what
+
+
+def _child(field: str, part: str = "value") -> str:
+    """SQL: list of the values (or previous values) that Create/Change child events
+    set for `field`, in order."""
+    pick = (
+        f"case when c->>'field_name' = '{field}' then c->>'{part}' "
+        f"when json_exists(c, '$.{field}') then "
+        + (f"c->>'{field}'" if part == "value" else "c->>'previous_value'")
+        + " end"
+    )
+    return (
+        f"list_filter(list_transform(list_filter(ch, c -> c->>'event_type' in "
+        f"('Create', 'Change')), c -> {pick}), x -> x is not null)"
+    )
+
+
+def _events(con: duckdb.DuckDBPyConnection, recs: str, name: str) -> str:
+    events = f"{name}_events"
+    comments = "list_filter(ch, c -> c->>'event_type' = 'Comment')"
+    con.execute(
+        f"""
+        create temp table {events} as
+        select ticket_id, event_at, seq, "group", agent,
+            coalesce(
+                last_value(status_new ignore nulls) over so_far,
+                first_value(status_old ignore nulls) over whole
+            ) as status,
+            note_kind, note_text, _line, _raw_line, _reject_reason
+        from (
+            select r->>'ticket_id' as ticket_id,
+                coalesce(r->>'created_at',
+                         strftime(to_timestamp(try_cast(r->>'timestamp' as bigint)),
+                                  '%Y-%m-%dT%H:%M:%SZ')) as event_at,
+                r->>'id' as seq,
+                {_child("group_id")}[-1] as "group",
+                {_child("assignee_id")}[-1] as agent,
+                {_child("status")}[-1] as status_new,
+                {_child("status", "previous_value")}[1] as status_old,
+                case when len({comments}) = 0 then null
+                     when list_bool_or(list_transform({comments}, c ->
+                         coalesce(c->>'public', c->>'comment_public') = 'true')) then 'public'
+                     else 'internal' end as note_kind,
+                {comments}[1]->>'body' as note_text,
+                _line, _raw_line, _reject_reason,
+                coalesce(try_cast(r->>'timestamp' as bigint), 0) as _ts
+            from (select *, json_extract(r, '$.child_events[*]') as ch from {recs})
+        )
+        window
+            so_far as (partition by ticket_id order by _ts, _line
+                       rows between unbounded preceding and current row),
+            whole as (partition by ticket_id order by _ts, _line
+                      rows between unbounded preceding and unbounded following)
+        """
+    )
+    return events
+
+
+def _name_groups(con: duckdb.DuckDBPyConnection) -> None:
+    for (tbl,) in con.execute(f"select tbl from {_EVENT_TABLES}").fetchall():
+        con.execute(
+            f"""update {tbl} set "group" = g.name from {_GROUPS} g
+                where {tbl}."group" = g.id"""
+        )
+
+
+def read_zendesk(
+    con: duckdb.DuckDBPyConnection, info: FileInfo, config: Config, kind: str | None, name: str
+) -> dict[str, Staged]:
+    del config
+    con.execute(f"create temp table if not exists {_GROUPS} (id varchar, name varchar)")
+    con.execute(f"create temp table if not exists {_EVENT_TABLES} (tbl varchar)")
+    recs, what = _records(con, info, name)
+    try:
+        if what == "groups":
+            con.execute(
+                f"insert into {_GROUPS} select r->>'id', r->>'name' from {recs} "
+                "where r->>'id' is not null and r->>'name' is not null"
+            )
+            _name_groups(con)
+            return {}
+        if kind is not None and kind != ("events" if what == "ticket_events" else "tickets"):
+            raise InputError(f"{info.label}: this file holds Zendesk {what}; drop --kind {kind}")
+        if what == "tickets":
+            tickets = f"{name}_tickets"
+            con.execute(
+                f"""
+                create temp table {tickets} as
+                select r->>'id' as ticket_id, r->>'created_at' as opened_at,
+                    {value_map("r->>'priority'", PRIORITIES)} as priority,
+                    r->>'type' as category, r->>'$.via.channel' as channel,
+                    r->>'organization_id' as client, r->>'due_at' as sla_due_at,
+                    _line, _raw_line, _reject_reason
+                from {recs}
+                """
+            )
+            return {"tickets": Staged("tickets", tickets)}
+        events = _events(con, recs, name)
+        con.execute(f"insert into {_EVENT_TABLES} values ({sql_str(events)})")
+        _name_groups(con)
+        return {"events": Staged("events", events)}
+    finally:
+        con.execute(f"drop table if exists {recs}")
