@@ -159,6 +159,18 @@ def export(
 
 @app.command()
 @friendly
+def reconcile(
+    db: DbOption = Path(DEFAULT_DB),
+    examples: Annotated[int, typer.Option(help="disagreeing tickets shown per counter")] = 5,
+) -> None:
+    """Data quality: source counters vs derived ones, unmapped groups, unknown statuses."""
+    from pipelines.reconcile import print_data_quality
+
+    print_data_quality(db, console, n_examples=examples)
+
+
+@app.command()
+@friendly
 def dashboard(
     db: DbOption = Path(DEFAULT_DB),
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,

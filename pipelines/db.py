@@ -116,6 +116,29 @@ create table if not exists meta.review_verdicts (
     l1_need_text varchar,
     kb_article_to_write varchar
 );
+create table if not exists meta.review_samples (
+    sample_id varchar primary key,
+    week_start date not null,
+    partner varchar,
+    seed bigint not null,
+    n_requested integer not null,
+    n_drawn integer not null,
+    population integer not null,
+    created_at timestamptz not null
+);
+create table if not exists meta.review_sample_items (
+    sample_id varchar not null,
+    position integer not null,
+    escalation_id varchar not null,
+    ticket_id varchar not null,
+    stratum varchar not null,
+    is_suspicious boolean not null,
+    suspicion_reasons varchar,
+    stratum_population integer not null,
+    stratum_sample integer not null,
+    weight double not null,
+    primary key (sample_id, escalation_id)
+);
 create table if not exists raw.tickets (
     {_columns_sql(TICKET_COLUMNS, LINEAGE_COLUMNS)}
 );

@@ -20,6 +20,7 @@ from pipelines.errors import BuildError
 from pipelines.models.data_tests import DataTest, parse_tests
 from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
 from pipelines.models.seeds import write_seeds
+from pipelines.review.verdicts import apply_journal
 from pipelines.serving import publish_snapshot
 
 PUBLISHED_SCHEMA = "analytics"
@@ -99,6 +100,7 @@ def run_build(
         build_id = _next_build_id(con)
         schema = f"build_{build_id}"
         write_seeds(con, config)
+        apply_journal(con, db_path)
         macros = macros_sql(sql_dir)
         if macros:
             con.execute(macros)

@@ -1,0 +1,63 @@
+"""Terminal output of the review commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.kpis import open_published
+from pipelines.review.estimate import agreement, stratified_rate
+from pipelines.review.sampling import SampleResult
+from pipelines.review.store import sample_items
+
+
+def print_sample(result: SampleResult, console: Console) -> None:
+    who = f", partner {result.partner}" if result.partner else ""
+    console.print(
+        f"sample [bold]{result.sample_id}[/]: {result.n_drawn} of {result.population} "
+        f"escalations in the week of {result.week_start}{who}"
+    )
+    if result.raised:
+        console.print(
+            f"[yellow]note:[/] {result.n_requested} asked for, {result.n_drawn} drawn: every "
+            "partner x category x suspicious stratum gets at least one escalation."
+        )
+    table = Table("#", "escalation", "stratum", "why", "weight")
+    for i, row in enumerate(result.items.iter_rows(named=True), start=1):
+        table.add_row(
+            str(i),
+            row["escalation_id"],
+            row["stratum"],
+            row["suspicion_reasons"] or "",
+            f"{row['weight']:.2f}",
+        )
+    console.print(table)
+
+
+def print_estimate(db: Path | str, sample_id: str, console: Console) -> None:
+    con = open_published(db)
+    try:
+        items = sample_items(con, sample_id)
+    finally:
+        con.close()
+    if items.is_empty():
+        console.print(f"no sample {sample_id!r} (see `tierlens review sample`)")
+        return
+    est = stratified_rate(items)
+    agree = agreement(items)
+    if est.value is None:
+        console.print(f"{sample_id}: no verdicts yet ({items.height} escalations to review)")
+        return
+    console.print(
+        f"reviewed unnecessary-escalation rate: [bold]{est.value:.1%}[/] "
+        f"(95% CI {est.ci_low:.1%}-{est.ci_high:.1%}), {est.reviewed} verdicts standing for "
+        f"{est.population} escalations ({est.coverage:.0%} of the week covered)"
+    )
+    kappa = f"{agree.kappa:.2f}" if agree.kappa is not None else "n/a"
+    precision = f"{agree.rule_precision:.0%}" if agree.rule_precision is not None else "n/a"
+    console.print(
+        f"rules vs reviewers on {agree.n}: agree {agree.observed:.0%} (kappa {kappa}); "
+        f"of the rule-flagged, reviewers confirmed {precision}"
+    )

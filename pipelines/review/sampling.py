@@ -1,0 +1,222 @@
+"""`tierlens review sample`: a reproducible, stratified sample of a week's escalations.
+
+Strata are partner x category x suspicious (analytics.review_candidates). Every
+non-empty stratum gets at least one escalation, so every partner and category is
+represented and every escalation has a known, non-zero chance of selection; the
+rest of the sample goes to strata in proportion to their size, suspicious ones
+counted `oversample` times. When there are more strata than the requested size,
+the sample grows to one per stratum (and says so).
+
+Within a stratum the escalations are ranked by md5(seed, escalation_id) and the
+first n_h are taken: a simple random sample that any machine reproduces from the
+seed. Each sampled escalation carries its weight N_h / n_h, so estimates from the
+reviewed sample are unbiased for the whole week (see estimate.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.db import connect, scalar
+from pipelines.errors import TierlensError
+
+DEFAULT_N = 25
+OVERSAMPLE = 3.0
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    sample_id: str
+    week_start: date
+    partner: str | None
+    population: int
+    n_requested: int
+    items: pl.DataFrame
+
+    @property
+    def n_drawn(self) -> int:
+        return self.items.height
+
+    @property
+    def raised(self) -> bool:
+        return self.n_drawn > self.n_requested
+
+
+def population(con, week_start: date, partner: str | None) -> pl.DataFrame:
+    """The week's escalations with their stratum."""
+    return con.sql(
+        """
+        select
+            escalation_id, ticket_id, partner, category, is_suspicious, suspicion_reasons,
+            partner || ' | ' || category || ' | ' ||
+                case when is_suspicious then 'suspicious' else 'other' end as stratum
+        from analytics.review_candidates
+        where week_start = $week and ($partner::varchar is null or partner = $partner)
+        order by escalation_id
+        """,
+        params={"week": week_start, "partner": partner},
+    ).pl()
+
+
+def allocate(sizes: pl.DataFrame, n: int, oversample: float = OVERSAMPLE) -> pl.DataFrame:
+    """n_h per stratum: 1 each, the rest by size x (oversample if suspicious), capped at N_h.
+
+    `sizes` has columns stratum, is_suspicious, population. Largest remainders
+    settle the rounding; ties go to the stratum name, so the result is deterministic.
+    """
+    base = sizes.with_columns(n_h=pl.lit(1, pl.Int64))
+    budget = max(n - base.height, 0)
+    room = base.with_columns(room=pl.col("population") - pl.col("n_h"))
+    while budget > 0 and room["room"].sum() > 0:
+        measure = room.with_columns(
+            m=pl.when(pl.col("room") > 0)
+            .then(
+                pl.col("population")
+                * pl.when(pl.col("is_suspicious")).then(oversample).otherwise(1.0)
+            )
+            .otherwise(0.0)
+        )
+        share = measure.with_columns(ideal=pl.col("m") / pl.col("m").sum() * budget).with_columns(
+            whole=pl.min_horizontal(pl.col("ideal").floor().cast(pl.Int64), pl.col("room")),
+            frac=pl.col("ideal") - pl.col("ideal").floor(),
+        )
+        given = int(share["whole"].sum())
+        left = budget - given
+        extra = (
+            share.with_columns(eligible=pl.col("room") > pl.col("whole"))
+            .sort(["eligible", "frac", "stratum"], descending=[True, True, False])
+            .with_row_index("rank")
+            .with_columns(plus=((pl.col("rank") < left) & pl.col("eligible")).cast(pl.Int64))
+            .select("stratum", "plus")
+        )
+        room = (
+            share.join(extra, on="stratum")
+            .with_columns(n_h=pl.col("n_h") + pl.col("whole") + pl.col("plus"))
+            .with_columns(room=pl.col("population") - pl.col("n_h"))
+            .select("stratum", "is_suspicious", "population", "n_h", "room")
+        )
+        budget = n - int(room["n_h"].sum())
+    return room.select("stratum", "is_suspicious", "population", "n_h").sort("stratum")
+
+
+def draw(pop: pl.DataFrame, n: int, seed: int, oversample: float = OVERSAMPLE) -> pl.DataFrame:
+    """The sampled escalations with stratum sizes and weights (pure: frame in, frame out)."""
+    if pop.is_empty():
+        return pop.with_columns(
+            stratum_population=pl.lit(0), stratum_sample=pl.lit(0), weight=pl.lit(0.0)
+        )
+    sizes = pop.group_by("stratum", "is_suspicious").agg(population=pl.len())
+    alloc = allocate(sizes, n, oversample)
+    ranked = _with_draw_key(pop, seed).with_columns(
+        rank=pl.col("key").rank("ordinal").over("stratum")
+    )
+    return (
+        ranked.join(alloc.select("stratum", "population", "n_h"), on="stratum")
+        .filter(pl.col("rank") <= pl.col("n_h"))
+        .with_columns(
+            stratum_population=pl.col("population").cast(pl.Int64),
+            stratum_sample=pl.col("n_h").cast(pl.Int64),
+            weight=pl.col("population") / pl.col("n_h"),
+        )
+        .sort(["is_suspicious", "stratum", "rank"], descending=[True, False, False])
+        .drop("key", "rank", "population", "n_h")
+    )
+
+
+def _with_draw_key(pop: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """md5(seed:escalation_id): the same order on every machine and library version."""
+    con = duckdb.connect()
+    try:
+        con.register("pop", pop)
+        return con.sql(
+            "select *, md5($seed || ':' || escalation_id) as key from pop",
+            params={"seed": str(seed)},
+        ).pl()
+    finally:
+        con.close()
+
+
+def last_complete_week(con) -> date | None:
+    """The latest week with resolved tickets that is not the newest one in the data."""
+    weeks = con.execute(
+        "select distinct week_start from analytics.fct_tickets "
+        "where week_start is not null order by 1 desc limit 2"
+    ).fetchall()
+    if not weeks:
+        return None
+    return weeks[1][0] if len(weeks) > 1 else weeks[0][0]
+
+
+def sample_id_for(week_start: date, partner: str | None, seed: int, n: int) -> str:
+    label = (partner or "all").replace(" ", "_")
+    return f"{week_start.isoformat()}-{label}-s{seed}-n{n}"
+
+
+def create_sample(
+    db_path: Path | str,
+    week_start: date | None,
+    *,
+    partner: str | None = None,
+    n: int = DEFAULT_N,
+    seed: int = 1,
+) -> SampleResult:
+    """Draw and store a sample; drawing the same (week, partner, seed, n) again returns it."""
+    if n < 1:
+        raise TierlensError("--n must be at least 1")
+    con = connect(db_path)
+    try:
+        if not scalar(
+            con,
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'analytics' and table_name = 'review_candidates'",
+        ):
+            raise TierlensError(f"{db_path}: no build yet. Run `tierlens build` first.")
+        week = week_start or last_complete_week(con)
+        if week is None:
+            raise TierlensError("there are no resolved tickets to review yet")
+        pop = population(con, week, partner)
+        if pop.is_empty():
+            who = f" for partner {partner!r}" if partner else ""
+            raise TierlensError(f"no escalations of resolved tickets in the week of {week}{who}")
+        sample_id = sample_id_for(week, partner, seed, n)
+        items = draw(pop, n, seed)
+        _store(con, sample_id, week, partner, seed, n, pop.height, items)
+        return SampleResult(sample_id, week, partner, pop.height, n, items)
+    finally:
+        con.close()
+
+
+def _store(con, sample_id, week, partner, seed, n, population_size, items) -> None:
+    """Replace the sample's rows, all or nothing."""
+    rows = items.with_row_index("position", offset=1).select(
+        pl.lit(sample_id).alias("sample_id"),
+        pl.col("position").cast(pl.Int32),
+        "escalation_id",
+        "ticket_id",
+        "stratum",
+        "is_suspicious",
+        "suspicion_reasons",
+        "stratum_population",
+        "stratum_sample",
+        "weight",
+    )
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from meta.review_sample_items where sample_id = ?", [sample_id])
+        con.execute("delete from meta.review_samples where sample_id = ?", [sample_id])
+        con.execute(
+            "insert into meta.review_samples values (?, ?, ?, ?, ?, ?, ?, now())",
+            [sample_id, week, partner, seed, n, items.height, population_size],
+        )
+        con.register("_sample_rows", rows)
+        con.execute("insert into meta.review_sample_items select * from _sample_rows")
+        con.unregister("_sample_rows")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
