@@ -1,0 +1,249 @@
+"""Render benchmarks/results/results.json as docs/performance.md."""
+
+from __future__ import annotations
+
+import math
+
+STEPS = (
+    ("ingest", "`tierlens ingest` (CSV)"),
+    ("build", "`tierlens build`"),
+    ("kpis", "`tierlens kpis --by partner,week`"),
+    ("kpis_overall", "`tierlens kpis` (overall)"),
+    ("floor", "floor: DuckDB `read_csv` into a table"),
+    ("baseline", "baseline: pandas script (3 KPIs)"),
+)
+
+# (target name, size, check(result) -> (value text, ok))
+TARGET_SIZE = "1000000"
+
+# What was changed to meet the targets, measured while doing it (medians on the same
+# 2-core machine, shared with other work; the tables above are from the final run).
+OPTIMISATIONS: list[tuple[str, str, str]] = []
+
+
+def _fmt_s(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x < 1:
+        return f"{x * 1000:.0f} ms"
+    return f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
+
+
+def _fmt_int(n: float) -> str:
+    return f"{n:,.0f}"
+
+
+def _median(step: dict | None) -> float | None:
+    return None if not step else step["median_seconds"]
+
+
+def _e2e(r: dict) -> float | None:
+    s = r["steps"]
+    if not all(k in s for k in ("ingest", "build", "kpis_overall")):
+        return None
+    return s["ingest"]["median_seconds"] + s["build"]["median_seconds"] + s["kpis_overall"][
+        "median_seconds"
+    ]
+
+
+def _size_table(n: str, r: dict) -> list[str]:
+    s = r["steps"]
+    rows = r["rows"]
+    out = [
+        f"### {int(n):,} tickets",
+        "",
+        f"{r['n_tickets']:,} tickets and {r['n_events']:,} events "
+        f"({r['n_events'] / r['n_tickets']:.1f} events per ticket), "
+        f"{r['csv_bytes'] / 1e6:,.0f} MB of CSV; database {r['db_bytes'] / 1e6:,.0f} MB; "
+        f"{r['runs']} run(s), median quoted, peak RSS is the largest of the runs.",
+        "",
+        "| step | median wall | rows/s | peak RSS | runs (s) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for key, label in STEPS:
+        if key not in s:
+            continue
+        st = s[key]
+        rate = (
+            _fmt_int(rows / st["median_seconds"])
+            if key in ("ingest", "floor", "baseline")
+            else ""
+        )
+        runs = ", ".join(f"{x:.2f}" for x in st["seconds"])
+        out.append(
+            f"| {label} | {_fmt_s(st['median_seconds'])} | {rate} | "
+            f"{_fmt_int(st['max_rss_mb'])} MB | {runs} |"
+        )
+    dash = r.get("dashboard")
+    if dash and "error" not in dash:
+        out.append(
+            f"| dashboard: scorecard first render | {_fmt_s(dash['first_render_median'])} | | "
+            f"{_fmt_int(dash.get('server_rss_mb', 0))} MB (server) | "
+            f"{', '.join(f'{x:.2f}' for x in dash['first_render'])} |"
+        )
+        out.append(
+            f"| dashboard: partner filter change | {_fmt_s(dash['filter_change_median'])} | | | "
+            f"{', '.join(f'{x:.2f}' for x in dash['filter_change'])} |"
+        )
+    elif dash:
+        out.append(f"| dashboard | failed: {dash['error']} | | | |")
+    out.append("")
+    ratios = []
+    if "floor" in s and "ingest" in s:
+        ratios.append(
+            f"ingest / floor = **{s['ingest']['median_seconds'] / s['floor']['median_seconds']:.1f}x**"
+        )
+    e2e = _e2e(r)
+    if "baseline" in s and e2e:
+        ratios.append(
+            f"end to end (ingest + build + kpis = {_fmt_s(e2e)}) vs the pandas baseline "
+            f"({_fmt_s(s['baseline']['median_seconds'])}): "
+            f"**{s['baseline']['median_seconds'] / e2e:.2f}x** "
+            f"({'faster' if s['baseline']['median_seconds'] > e2e else 'slower'}); "
+            f"peak RSS {_fmt_int(max(s[k]['max_rss_mb'] for k in ('ingest', 'build')))} MB "
+            f"vs {_fmt_int(s['baseline']['max_rss_mb'])} MB"
+        )
+    if ratios:
+        out += ["Ratios: " + "; ".join(ratios) + ".", ""]
+    figs = r.get("figures")
+    if figs:
+        out += [
+            "Same figures as the baseline (numerator / denominator):",
+            "",
+            "| KPI | Tierlens | pandas baseline | identical |",
+            "|---|---|---|---|",
+        ]
+        for metric, f in figs.items():
+            t, b = f["tierlens"], f["baseline"]
+            out.append(
+                f"| `{metric}` | {t[0]:,.0f} / {t[1]:,.0f} = {t[2]:.6f} | "
+                f"{b[0]:,.0f} / {b[1]:,.0f} = {b[2]:.6f} | {'yes' if f['equal'] else '**NO**'} |"
+            )
+        out.append("")
+    return out
+
+
+def _growth(sizes: dict[str, dict]) -> list[str]:
+    keys = sorted(sizes, key=int)
+    if len(keys) < 2:
+        return []
+    out = [
+        "## How cost grows with size",
+        "",
+        "Microseconds per ticket (median wall time / tickets); the exponent k in "
+        "time ~ size^k between consecutive sizes (1.0 = linear). Small sizes carry a "
+        "fixed cost (Python start-up and imports, about a second per command), so k "
+        "below 1 there is that constant amortising.",
+        "",
+        "| step | " + " | ".join(f"{int(k):,}" for k in keys) + " | k per step up |",
+        "|---|" + "---:|" * len(keys) + "---|",
+    ]
+    for key, label in STEPS:
+        vals = [sizes[k]["steps"].get(key, {}).get("median_seconds") for k in keys]
+        cells = [
+            f"{v / sizes[k]['n_tickets'] * 1e6:,.1f}" if v else "-"
+            for v, k in zip(vals, keys, strict=True)
+        ]
+        exps = []
+        for i in range(1, len(keys)):
+            a, b = vals[i - 1], vals[i]
+            if a and b:
+                exps.append(f"{math.log(b / a) / math.log(int(keys[i]) / int(keys[i - 1])):.2f}")
+        out.append(f"| {label} | " + " | ".join(cells) + f" | {', '.join(exps)} |")
+    rss = [
+        max(sizes[k]["steps"][s]["max_rss_mb"] for s in ("ingest", "build") if s in sizes[k]["steps"])
+        for k in keys
+    ]
+    out.append(
+        "| peak RSS, ingest or build (MB) | " + " | ".join(_fmt_int(x) for x in rss) + " | |"
+    )
+    return [*out, ""]
+
+
+def _targets(sizes: dict[str, dict]) -> list[str]:
+    out = ["## Targets", ""]
+    r = sizes.get(TARGET_SIZE)
+    rows: list[tuple[str, str, str]] = []
+    if r:
+        s = r["steps"]
+
+        def row(name: str, value: float | None, limit: float, text: str | None = None) -> None:
+            if value is None:
+                rows.append((name, "not measured", "-"))
+                return
+            ok = value < limit
+            rows.append((name, text or _fmt_s(value), "met" if ok else "**missed**"))
+
+        row("ingest under 30 s", _median(s.get("ingest")), 30)
+        if "floor" in s and "ingest" in s:
+            ratio = s["ingest"]["median_seconds"] / s["floor"]["median_seconds"]
+            row("ingest within 3x the floor", ratio, 3, f"{ratio:.1f}x")
+        row("build under 60 s", _median(s.get("build")), 60)
+        peak = max(s[k]["max_rss_mb"] for k in ("ingest", "build", "kpis") if k in s)
+        row("peak memory under 4 GB", peak, 4096, f"{peak:,.0f} MB")
+        row("`kpis` under 1 s", _median(s.get("kpis")), 1)
+        dash = r.get("dashboard") or {}
+        row("scorecard first render under 2 s", dash.get("first_render_median"), 2)
+        row("filter change under 500 ms", dash.get("filter_change_median"), 0.5)
+        e2e = _e2e(r)
+        if e2e and "baseline" in s:
+            speed = s["baseline"]["median_seconds"] / e2e
+            rows.append(
+                ("10x faster than pandas end to end", f"{speed:.1f}x",
+                 "met" if speed >= 10 else "**missed**")
+            )
+        figs = r.get("figures")
+        if figs:
+            same = all(f["equal"] for f in figs.values())
+            rows.append(("identical figures for the 3 KPIs", "yes" if same else "no",
+                         "met" if same else "**missed**"))
+    big = sizes.get("3000000")
+    if big:
+        peak = max(big["steps"][k]["max_rss_mb"] for k in ("ingest", "build") if k in big["steps"])
+        rows.append(("3 million tickets complete", f"yes, peak {peak:,.0f} MB", "met"))
+    if not rows:
+        return []
+    out += ["At 1 million tickets (and 3 million for the last line):", "",
+            "| target | measured | |", "|---|---|---|"]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return [*out, ""]
+
+
+def render(results: dict) -> str:
+    sizes = results.get("sizes", {})
+    m = results.get("machine", {})
+    out = [
+        "# Performance",
+        "",
+        "Written by `make bench` (`python -m benchmarks.run`); every number on this page "
+        "comes from that run. See `benchmarks/README.md` for what is measured and how.",
+        "",
+        f"Run {results.get('date', '?')} at commit `{results.get('commit', '?')}` on "
+        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('ram_gb', '?')} GB RAM; "
+        f"{m.get('os', '?')}; Python {m.get('python', '?')}, DuckDB {m.get('duckdb', '?')}, "
+        f"pandas {m.get('pandas', '?')}, polars {m.get('polars', '?')}. The machine was "
+        "shared with other work, so single runs are noisy: medians are quoted.",
+        "",
+        "Datasets: the sample generator (`tierlens sample`, seed 7) as CSV, the format "
+        "real exports come in. It writes about 8 events per ticket (the issue asked for "
+        "about ten; the generator has no parameter for it), so the event counts below "
+        "are the real ones.",
+        "",
+    ]
+    out += _targets(sizes)
+    out += ["## Results by size", ""]
+    for n in sorted(sizes, key=int):
+        out += _size_table(n, sizes[n])
+    out += _growth(sizes)
+    if OPTIMISATIONS:
+        out += ["## What was changed", ""]
+        out += [
+            "Measured while making the change (medians of 3 on this machine; before -> "
+            "after), then confirmed by the tables above.",
+            "",
+            "| change | where | effect |",
+            "|---|---|---|",
+        ]
+        out += [f"| {a} | {b} | {c} |" for a, b, c in OPTIMISATIONS]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
