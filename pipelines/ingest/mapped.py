@@ -24,7 +24,7 @@ from pipelines.ingest.adapter_sql import value_map
 from pipelines.ingest.formats import FORMATS, Staged
 from pipelines.ingest.mapping_file import ColumnSpec, Mapping, load_mapping
 from pipelines.ingest.readers import FileInfo, RawTable, quote_ident, read_file, sql_str
-from pipelines.ingest.schema import CONTRACTS
+from pipelines.ingest.schema import CONTRACTS, MISSING_TOKENS
 from pipelines.ingest.validate import DAY_MONTH_RE, ISO_RE, timestamp_sql
 
 _ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]
@@ -58,7 +58,15 @@ def _timestamp(v: str, mapping: Mapping, config: Config) -> str:
         dm = f"regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, {_parts(_DM_PARTS)})"
         parsed = timestamp_sql(c, iso, dm, order, ts.timezone or config.ingest.source_timezone)
     utc = f"strftime(timezone('UTC', {parsed}), '%Y-%m-%dT%H:%M:%S') || '+00:00'"
-    return f"coalesce({utc}, {v})"
+    if ts.format == "auto":
+        return f"coalesce({utc}, {v})"
+    # never hand a value the format refused to the shared rules: they might read it
+    # another way; it is rejected with the format in its reason instead
+    missing = ", ".join(sql_str(t) for t in MISSING_TOKENS)
+    return (
+        f"coalesce({utc}, case when {v} is null or trim({v}) in ({missing}) then {v} "
+        f"else 'not in the format {ts.format.replace(chr(39), chr(39) * 2)}: ' || {v} end)"
+    )
 
 
 def _column(raw: RawTable, field: str, spec: ColumnSpec, mapping: Mapping, config: Config,

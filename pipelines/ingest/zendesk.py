@@ -43,9 +43,9 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
     whole = None
     if not info.path.name.lower().endswith(".gz"):
         row = con.execute(
-            "select content, json_valid(content) from read_text(?)", [str(info.path)]
+            "select json_valid(content) from read_text(?)", [str(info.path)]
         ).fetchone()
-        if row and row[1]:
+        if row and row[0]:
             whole = "content"
     if whole is not None:
         con.execute(
@@ -57,14 +57,20 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
                        case when json_exists(content, '$.tickets') then 'tickets' end,
                        case when json_exists(content, '$.groups') then 'groups' end)
                    end as what,
-                case when json_type(content) = 'ARRAY' then json_extract(content, '$[*]')
-                     else coalesce(json_extract(content, '$.ticket_events[*]'),
-                                   json_extract(content, '$.tickets[*]'),
-                                   json_extract(content, '$.groups[*]')) end as items
+                json_extract(content, '$[*]') as arr, json_type(content) = 'ARRAY' as is_arr,
+                content
             from read_text({sql_str(str(info.path))})
             """
         )
-        what_row = con.execute(f"select what, len(items) from {recs}_doc").fetchone()
+        con.execute(
+            f"""alter table {recs}_doc add column items json[];
+                update {recs}_doc set items = case when is_arr then arr
+                    when what = 'ticket_events' then json_extract(content, '$.ticket_events[*]')
+                    when what = 'tickets' then json_extract(content, '$.tickets[*]')
+                    when what = 'groups' then json_extract(content, '$.groups[*]')
+                    else [content::json] end"""
+        )
+        what_row = con.execute(f"select what from {recs}_doc").fetchone()
         con.execute(
             f"""
             create temp table {recs} as
@@ -107,24 +113,27 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
     return recs, what
 
 
+def _s(obj: str, key: str) -> str:
+    return f"json_extract_string({obj}, '{key}')"
+
+
 def _child(field: str, part: str = "value") -> str:
     """SQL: list of the values (or previous values) that Create/Change child events
     set for `field`, in order."""
+    keyed = _s("c", field) if part == "value" else _s("c", "previous_value")
     pick = (
-        f"case when c->>'field_name' = '{field}' then c->>'{part}' "
-        f"when json_exists(c, '$.{field}') then "
-        + (f"c->>'{field}'" if part == "value" else "c->>'previous_value'")
-        + " end"
+        f"case when {_s('c', 'field_name')} = '{field}' then {_s('c', part)} "
+        f"when json_exists(c, '$.{field}') then {keyed} end"
     )
-    return (
-        f"list_filter(list_transform(list_filter(ch, c -> c->>'event_type' in "
-        f"('Create', 'Change')), c -> {pick}), x -> x is not null)"
-    )
+    changes = f"list_filter(ch, lambda c: {_s('c', 'event_type')} in ('Create', 'Change'))"
+    return f"list_filter(list_transform({changes}, lambda c: {pick}), lambda x: x is not null)"
 
 
 def _events(con: duckdb.DuckDBPyConnection, recs: str, name: str) -> str:
     events = f"{name}_events"
-    comments = "list_filter(ch, c -> c->>'event_type' = 'Comment')"
+    comments = f"list_filter(ch, lambda c: {_s('c', 'event_type')} = 'Comment')"
+    public = f"coalesce({_s('c', 'public')}, {_s('c', 'comment_public')}) = 'true'"
+    epoch = f"try_cast({_s('r', 'timestamp')} as bigint)"
     con.execute(
         f"""
         create temp table {events} as
@@ -135,22 +144,21 @@ def _events(con: duckdb.DuckDBPyConnection, recs: str, name: str) -> str:
             ) as status,
             note_kind, note_text, _line, _raw_line, _reject_reason
         from (
-            select r->>'ticket_id' as ticket_id,
-                coalesce(r->>'created_at',
-                         strftime(to_timestamp(try_cast(r->>'timestamp' as bigint)),
-                                  '%Y-%m-%dT%H:%M:%SZ')) as event_at,
-                r->>'id' as seq,
+            select {_s("r", "ticket_id")} as ticket_id,
+                coalesce({_s("r", "created_at")},
+                         strftime(to_timestamp({epoch}), '%Y-%m-%dT%H:%M:%SZ')) as event_at,
+                {_s("r", "id")} as seq,
                 {_child("group_id")}[-1] as "group",
                 {_child("assignee_id")}[-1] as agent,
                 {_child("status")}[-1] as status_new,
                 {_child("status", "previous_value")}[1] as status_old,
                 case when len({comments}) = 0 then null
-                     when list_bool_or(list_transform({comments}, c ->
-                         coalesce(c->>'public', c->>'comment_public') = 'true')) then 'public'
+                     when list_bool_or(list_transform({comments}, lambda c: {public}))
+                         then 'public'
                      else 'internal' end as note_kind,
-                {comments}[1]->>'body' as note_text,
+                {_s(comments + "[1]", "body")} as note_text,
                 _line, _raw_line, _reject_reason,
-                coalesce(try_cast(r->>'timestamp' as bigint), 0) as _ts
+                coalesce({epoch}, 0) as _ts
             from (select *, json_extract(r, '$.child_events[*]') as ch from {recs})
         )
         window
@@ -178,11 +186,11 @@ def read_zendesk(
     con.execute(f"create temp table if not exists {_GROUPS} (id varchar, name varchar)")
     con.execute(f"create temp table if not exists {_EVENT_TABLES} (tbl varchar)")
     recs, what = _records(con, info, name)
-    try:
+    try:  # (a failing statement aborts the run's transaction: the drop is then moot)
         if what == "groups":
             con.execute(
-                f"insert into {_GROUPS} select r->>'id', r->>'name' from {recs} "
-                "where r->>'id' is not null and r->>'name' is not null"
+                f"insert into {_GROUPS} select json_extract_string(r, 'id'), json_extract_string(r, 'name') from {recs} "
+                "where json_extract_string(r, 'id') is not null and json_extract_string(r, 'name') is not null"
             )
             _name_groups(con)
             return {}
@@ -193,10 +201,10 @@ def read_zendesk(
             con.execute(
                 f"""
                 create temp table {tickets} as
-                select r->>'id' as ticket_id, r->>'created_at' as opened_at,
-                    {value_map("r->>'priority'", PRIORITIES)} as priority,
-                    r->>'type' as category, r->>'$.via.channel' as channel,
-                    r->>'organization_id' as client, r->>'due_at' as sla_due_at,
+                select json_extract_string(r, 'id') as ticket_id, json_extract_string(r, 'created_at') as opened_at,
+                    {value_map("json_extract_string(r, 'priority')", PRIORITIES)} as priority,
+                    json_extract_string(r, 'type') as category, json_extract_string(r, '$.via.channel') as channel,
+                    json_extract_string(r, 'organization_id') as client, json_extract_string(r, 'due_at') as sla_due_at,
                     _line, _raw_line, _reject_reason
                 from {recs}
                 """
