@@ -161,21 +161,30 @@ def weeks(snapshot: str) -> list[date]:
 @st.cache_data(**CACHE)
 def last_complete_week(snapshot: str) -> date | None:
     """The latest week that ended before the last resolution in the data (the
-    data's "now"); the latest week if none has."""
+    data's "now") and is not a trickle of late resolutions (at least half the
+    median week's resolved tickets); the latest week if none qualifies."""
     frame = _frame(
         snapshot,
         """
         with weeks as (
-            select distinct week_start from analytics.fct_tickets where week_start is not null
+            select week_start, count(*) as n_resolved
+            from analytics.fct_tickets
+            where week_start is not null
+            group by week_start
         ),
         data_now as (
             select max(resolved_at)::date as today from analytics.fct_tickets
+        ),
+        typical as (
+            select median(n_resolved) as n_median from weeks
         )
         select coalesce(
-            max(week_start) filter (where week_start + interval 7 day <= today),
+            max(week_start) filter (
+                where week_start + interval 7 day <= today and n_resolved >= n_median / 2
+            ),
             max(week_start)
         )::date as week
-        from weeks cross join data_now
+        from weeks cross join data_now cross join typical
         """,
     )
     return frame["week"][0] if frame.height else None
