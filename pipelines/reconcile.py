@@ -52,7 +52,7 @@ def _connect(db: Path | str) -> duckdb.DuckDBPyConnection:
 
 def _per_ticket_sql() -> str:
     cols = []
-    for name, (reported, flag) in COUNTERS.items():
+    for name, (reported, _flag) in COUNTERS.items():
         cols.append(f"t.{reported} as {name}_reported")
         cols.append(f"coalesce(e.{name}_all, 0) as {name}_all")
         cols.append(f"coalesce(e.{name}_in_scope, 0) as {name}_in_scope")

@@ -191,7 +191,7 @@ def _read_incident_list(
         raise InputError(f"{info.label}: the incident list has no opened_at, resolved_at or "
                          "closed_at column to place its events")
     parts = [
-        f"""select number as ticket_id, {c} as event_at, {i} as seq,
+        f"""select number as ticket_id, {c} as event_at, '{i}' as seq,
                 {group if s != "New" else "null::varchar"} as "group",
                 {agent if s != "New" else "null::varchar"} as agent,
                 '{s}' as status, _line, _raw_line, _reject_reason
@@ -202,8 +202,8 @@ def _read_incident_list(
     # An incident still open gets its current state at its last update.
     if "sys_updated_on" in raw.columns:
         parts.append(
-            f"""select number, sys_updated_on, 9, {group}, {agent}, {value_map(state, STATE_CODES)},
-                    _line, _raw_line, _reject_reason
+            f"""select number, sys_updated_on, '9', {group}, {agent},
+                    {value_map(state, STATE_CODES)}, _line, _raw_line, _reject_reason
                 from {raw.table}
                 where lower(trim({value_map(state, STATE_CODES)}))
                     not in ('resolved', 'closed', 'canceled', 'cancelled')"""
@@ -286,7 +286,10 @@ def _read_sys_audit(
             f"{info.label}: sys_audit rows name incidents by sys_id (documentkey); give the "
             "incident list, exported with its sys_id column, before this file"
         )
-    ticket = f"coalesce((select s.number from {_SYSIDS} s where s.sys_id = documentkey), documentkey)"
+    ticket = (
+        f"coalesce((select s.number from {_SYSIDS} s where s.sys_id = documentkey), "
+        "documentkey)"
+    )
     events = _audit_events(
         con, raw, name, ticket=ticket, at="sys_created_on", field="fieldname", new="newvalue",
         old=present(raw, "oldvalue"), seq=col(present(raw, "record_checkpoint")),

@@ -189,8 +189,8 @@ def read_zendesk(
     try:  # (a failing statement aborts the run's transaction: the drop is then moot)
         if what == "groups":
             con.execute(
-                f"insert into {_GROUPS} select json_extract_string(r, 'id'), json_extract_string(r, 'name') from {recs} "
-                "where json_extract_string(r, 'id') is not null and json_extract_string(r, 'name') is not null"
+                f"insert into {_GROUPS} select * from (select {_s('r', 'id')} as id, "
+                f"{_s('r', 'name')} as name from {recs}) where id is not null and name is not null"
             )
             _name_groups(con)
             return {}
@@ -201,10 +201,10 @@ def read_zendesk(
             con.execute(
                 f"""
                 create temp table {tickets} as
-                select json_extract_string(r, 'id') as ticket_id, json_extract_string(r, 'created_at') as opened_at,
-                    {value_map("json_extract_string(r, 'priority')", PRIORITIES)} as priority,
-                    json_extract_string(r, 'type') as category, json_extract_string(r, '$.via.channel') as channel,
-                    json_extract_string(r, 'organization_id') as client, json_extract_string(r, 'due_at') as sla_due_at,
+                select {_s("r", "id")} as ticket_id, {_s("r", "created_at")} as opened_at,
+                    {value_map(_s("r", "priority"), PRIORITIES)} as priority,
+                    {_s("r", "type")} as category, {_s("r", "$.via.channel")} as channel,
+                    {_s("r", "organization_id")} as client, {_s("r", "due_at")} as sla_due_at,
                     _line, _raw_line, _reject_reason
                 from {recs}
                 """
