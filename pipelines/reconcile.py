@@ -117,17 +117,21 @@ def reconcile(db: Path | str, n_examples: int = 10) -> Reconciliation:
 
 
 def unmapped_groups(db: Path | str) -> pl.DataFrame:
-    """Groups no tier rule matched, with their events and tickets."""
+    """Groups no tier rule matched and whose events carry no tier label either (a
+    source tier label, as in the Volvo log, makes the tier map unnecessary)."""
     con = _connect(db)
     try:
         return con.sql(
             """select g.partner, g.group_name, g.n_events,
+                   count(*) filter (where e.event_tier is null) as n_events_without_tier,
                    count(distinct e.ticket_id) as n_tickets
                from analytics.int_group_tiers g
                left join analytics.int_ticket_events e
                    on e.group_name = g.group_name and e.partner = g.partner
                where g.mapped_tier is null
-               group by all order by g.n_events desc, g.group_name"""
+               group by all
+               having count(*) filter (where e.event_tier is null) > 0
+               order by g.n_events desc, g.group_name"""
         ).pl()
     finally:
         con.close()
