@@ -107,7 +107,7 @@ def _default_status_map() -> dict[str, StatusClass]:
     return {
         "new": "queue",
         "queued": "queue",
-        "open": "queue",
+        "open": "work",
         "assigned": "queue",
         "awaiting assignment": "queue",
         "queued/awaiting assignment": "queue",
@@ -118,6 +118,9 @@ def _default_status_map() -> dict[str, StatusClass]:
         "accepted/assigned": "work",
         "pending": "wait",
         "on hold": "wait",
+        "hold": "wait",
+        "awaiting *": "wait",
+        "accepted/wait*": "wait",
         "waiting": "wait",
         "awaiting user": "wait",
         "awaiting user info": "wait",

@@ -1,5 +1,6 @@
 -- The status class (queue, work, wait, resolved, closed, cancelled) of each source
--- status, from the status map. Unknown statuses keep a null class and are reported.
+-- status, from the status map: an exact key first, else the longest key with a `*`
+-- wildcard ('awaiting *'). Unknown statuses keep a null class and are reported.
 -- test unique: status_key
 -- test accepted_values: status_class in ('queue', 'work', 'wait', 'resolved', 'closed', 'cancelled')
 
@@ -20,14 +21,27 @@ statuses as (
     group by status_key
 ),
 
+matches as (
+    select
+        statuses.status_key,
+        status_map.status_class
+    from statuses
+    inner join status_map
+        on statuses.status_key like replace(status_map.status_key, '*', '%')
+    qualify row_number() over (
+        partition by statuses.status_key
+        order by contains(status_map.status_key, '*'), length(status_map.status_key) desc
+    ) = 1
+),
+
 final as (
     select
         statuses.status_key,
         statuses.example_status,
         statuses.n_events,
-        status_map.status_class
+        matches.status_class
     from statuses
-    left join status_map on status_map.status_key = statuses.status_key
+    left join matches on matches.status_key = statuses.status_key
 )
 
 select * from final
