@@ -38,8 +38,11 @@ def _maps() -> tuple[dict[str, str], list[tuple[re.Pattern[str] | None, str | No
 
     config = Config()
     rules = [
-        (re.compile(r.pattern) if r.pattern else None, r.group.strip().lower() if r.group else None,
-         r.tier)
+        (
+            re.compile(r.pattern) if r.pattern else None,
+            r.group.strip().lower() if r.group else None,
+            r.tier,
+        )
         for r in config.tier_map
     ]
     return dict(config.status_map), rules
@@ -47,10 +50,10 @@ def _maps() -> tuple[dict[str, str], list[tuple[re.Pattern[str] | None, str | No
 
 def _group_tier(name: str, rules: list) -> str | None:
     """Exact names before patterns, then rule order (global rules only in the defaults)."""
-    for pattern, exact, tier in rules:
+    for _pattern, exact, tier in rules:
         if exact is not None and exact == name.strip().lower():
             return tier
-    for pattern, exact, tier in rules:
+    for pattern, _exact, tier in rules:
         if pattern is not None and pattern.search(name):
             return tier
     return None

@@ -112,7 +112,8 @@ def _check_figures(baseline: dict, kpis: dict[str, dict]) -> dict:
         out[metric] = {
             "tierlens": [tn, td, float(t["value"])],
             "baseline": [b["numerator"], b["denominator"], b["value"]],
-            "equal": tn == b["numerator"] and td == b["denominator"]
+            "equal": tn == b["numerator"]
+            and td == b["denominator"]
             and float(t["value"]) == b["value"],
         }
     return out
@@ -237,7 +238,10 @@ def machine() -> dict:
 def _git_commit() -> str:
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -252,8 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--kpis-runs", type=int, default=5, help="timings of `kpis` per size")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--baseline-max", type=int, default=3_000_000,
-                        help="largest size the pandas baseline runs at")
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=3_000_000,
+        help="largest size the pandas baseline runs at",
+    )
     parser.add_argument("--browser", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--browser-max", type=int, default=3_000_000)
     parser.add_argument("--browser-runs", type=int, default=3)
@@ -267,12 +275,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks.report import render
 
-    previous = {} if args.fresh or not args.results.exists() else json.loads(
-        args.results.read_text()
+    previous = (
+        {} if args.fresh or not args.results.exists() else json.loads(args.results.read_text())
     )
-    results = {"sizes": previous.get("sizes", {}), **{
-        k: v for k, v in previous.items() if k != "sizes"
-    }}
+    results = {
+        "sizes": previous.get("sizes", {}),
+        **{k: v for k, v in previous.items() if k != "sizes"},
+    }
     if not args.report_only:
         results["machine"] = machine()
         results["commit"] = _git_commit()

@@ -165,6 +165,58 @@ def kpi_query(by: list[str], *, partner_targets: bool, filters: Sequence[str] = 
     """
 
 
+# Groupings kpi_weekly answers as they are: by week, alone or with one dimension
+# whose values are never missing (kpi_weekly shows a missing value as "(none)").
+_WEEKLY_DIMENSIONS = {"partner": "partner"}
+
+
+def weekly_query(by: list[str]) -> str | None:
+    """The same table as `kpi_query(by, partner_targets="partner" in by)` read from
+    the kpi_weekly mart, when it holds exactly these groups; else None.
+
+    kpi_weekly is kpi_facts aggregated by week and by week x one dimension with the
+    same macros and targets, so its rows are the answer: a lookup instead of an
+    aggregation over every fact (20 million rows at a million tickets)."""
+    if "week" not in by or len(by) > 2:
+        return None
+    others = [b for b in by if b != "week"]
+    if any(b not in _WEEKLY_DIMENSIONS for b in others):
+        return None
+    dimension = _WEEKLY_DIMENSIONS[others[0]] if others else "overall"
+    select_dims = "".join(
+        f'weekly.week_start as "{b}", ' if b == "week" else f'weekly.dimension_value as "{b}", '
+        for b in by
+    )
+    order_dims = "".join(f'"{b}" nulls first, ' for b in by)
+    return f"""
+        select
+            {select_dims}
+            weekly.metric, weekly.value, weekly.numerator, weekly.denominator,
+            weekly.ci_low, weekly.ci_high, weekly.target, weekly.status, weekly.sample
+        from analytics.kpi_weekly as weekly
+        where weekly.dimension = '{dimension}'
+            and (
+                weekly.week_start is null
+                or (
+                    ($since::date is null or weekly.week_start >= $since::date)
+                    and ($until::date is null or weekly.week_start <= $until::date)
+                )
+            )
+        order by {order_dims}
+            array_position((select list(metric) from config.metrics), weekly.metric)
+    """
+
+
+def _has_kpi_weekly(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        scalar(
+            con,
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'analytics' and table_name = 'kpi_weekly'",
+        )
+    )
+
+
 def kpi_table(
     db_path: Path | str,
     config: Config,
@@ -179,7 +231,9 @@ def kpi_table(
     params = {"since": _parse_date(since, "--since"), "until": _parse_date(until, "--until")}
     con = open_published(db_path)
     try:
-        sql = kpi_query(dims, partner_targets="partner" in dims)
+        sql = weekly_query(dims) if _has_kpi_weekly(con) else None
+        if sql is None:
+            sql = kpi_query(dims, partner_targets="partner" in dims)
         return con.sql(sql, params=params).pl()
     finally:
         con.close()

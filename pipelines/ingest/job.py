@@ -121,6 +121,7 @@ def run_ingest(
 
     con = connect(db_path)
     try:
+        load.apply_memory_limit(con)
         con.execute("set TimeZone = 'UTC'")
         con.begin()
         try:

@@ -12,6 +12,7 @@ event, or to an earlier row of the same file, counts as loaded but is not insert
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +20,23 @@ import duckdb
 
 from pipelines.db import EVENT_COLUMNS, EVENT_NATURAL_KEY, TICKET_COLUMNS
 from pipelines.ingest.readers import sql_str
+
+# DuckDB may use 80% of the RAM by default; a large ingest or build then grows the
+# process to many gigabytes (9 GB for a million tickets) where it could spill to
+# disk instead. TIERLENS_MEMORY_LIMIT (a DuckDB size, e.g. "6GB") overrides this.
+DEFAULT_MEMORY_LIMIT_GB = 3.0
+
+
+def apply_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
+    """Cap DuckDB's memory at 3 GB (or 80% of a smaller RAM), spilling beyond it."""
+    limit = os.environ.get("TIERLENS_MEMORY_LIMIT")
+    if not limit:
+        try:
+            ram_gb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+        except (ValueError, OSError, AttributeError):
+            return
+        limit = f"{min(DEFAULT_MEMORY_LIMIT_GB, 0.8 * ram_gb):.1f}GB"
+    con.execute(f"set memory_limit = {sql_str(limit)}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@
     -- test relationships: ticket_id -> fct_tickets.ticket_id
     -- test expression: numerator <= denominator   (must hold on every row)
 
-Each test compiles to a query returning the rows that break it.
+Each test compiles to a query returning the rows that break it, and to a count of
+those rows (`failing_count_sql`); the runner counts every test of a model in one
+query and runs the row query only for the tests that fail.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ class DataTest:
     kind: str
     spec: str
     failing_rows_sql: str
+    # SQL predicate on a row of the model that breaks a row-level test (not_null,
+    # accepted_values, expression); None for unique and relationships.
+    row_condition: str | None = None
+
+    @property
+    def failing_count_sql(self) -> str:
+        """A scalar query: how many rows (or duplicate groups) break the test."""
+        if self.row_condition is not None:
+            return f"select count(*) from {self.model} where {self.row_condition}"
+        return f"select count(*) from ({self.failing_rows_sql})"
 
     @property
     def label(self) -> str:
@@ -35,6 +47,20 @@ class DataTest:
 
 def _columns(spec: str) -> list[str]:
     return [c.strip() for c in spec.split(",") if c.strip()]
+
+
+def _row_condition(model: str, kind: str, spec: str) -> str | None:
+    if kind == "not_null":
+        return "(" + " or ".join(f"{c} is null" for c in _columns(spec)) + ")"
+    if kind == "accepted_values":
+        m = _ACCEPTED.match(spec)
+        if not m:
+            raise BuildError(f"{model}: accepted_values needs `col in (...)`, got {spec!r}")
+        col, values = m.groups()
+        return f"({col} is not null and {col} not in ({values}))"
+    if kind == "expression":
+        return f"(not coalesce(({spec}), false))"
+    return None
 
 
 def _compile(model: str, kind: str, spec: str) -> str:
@@ -66,5 +92,23 @@ def _compile(model: str, kind: str, spec: str) -> str:
 
 def parse_tests(model: str, sql: str) -> list[DataTest]:
     return [
-        DataTest(model, kind, spec, _compile(model, kind, spec)) for kind, spec in _TAG.findall(sql)
+        DataTest(model, kind, spec, _compile(model, kind, spec), _row_condition(model, kind, spec))
+        for kind, spec in _TAG.findall(sql)
     ]
+
+
+def batch_count_sql(model: str, tests: list[DataTest]) -> str:
+    """One query over `model` counting the failures of each of `tests` (all of that
+    model), as columns f0, f1, ... in order: the row-level tests share one scan."""
+    row_level, parts = [], []
+    for i, test in enumerate(tests):
+        if test.model != model:
+            raise ValueError(f"{test.label} is not a test of {model}")
+        if test.row_condition is not None:
+            row_level.append(f"count(*) filter (where {test.row_condition}) as f{i}")
+        else:
+            parts.append(f"(select count(*) as f{i} from ({test.failing_rows_sql}))")
+    if row_level:
+        parts.insert(0, f"(select {', '.join(row_level)} from {model})")
+    names = ", ".join(f"f{i}" for i in range(len(tests)))
+    return f"select {names} from " + " cross join ".join(parts)

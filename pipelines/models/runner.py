@@ -17,7 +17,8 @@ from rich.console import Console
 from pipelines.config import Config
 from pipelines.db import connect, scalar
 from pipelines.errors import BuildError
-from pipelines.models.data_tests import DataTest, parse_tests
+from pipelines.ingest.load import apply_memory_limit
+from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
 from pipelines.models.seeds import write_seeds
 from pipelines.review.verdicts import apply_journal
@@ -68,6 +69,25 @@ def _run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> str | None:
     return f"{test.label}: {len(rows)}{more} failing rows, e.g.\n{shown}"
 
 
+def _run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[str]:
+    """The failures of `tests`, in order. The tests of a model are counted in one
+    query (one scan for all its row-level tests); only a test with failing rows is
+    run on its own, for the rows to show. A batch that cannot run is reported as
+    such, and ends the tests: DuckDB aborts the transaction on any error."""
+    by_model: dict[str, list[DataTest]] = {}
+    for test in tests:
+        by_model.setdefault(test.model, []).append(test)
+    failing: set[DataTest] = set()
+    for model, group in by_model.items():
+        try:
+            (row,) = con.execute(batch_count_sql(model, group)).fetchall()
+        except duckdb.Error as exc:
+            specs = "; ".join(f"{t.kind} {t.spec}" for t in group)
+            return [f"{model}: data tests could not run ({specs}): {exc}"]
+        failing.update(t for t, n in zip(group, row, strict=True) if n)
+    return [f for f in (_run_test(con, t) for t in tests if t in failing) if f]
+
+
 def _publish(con: duckdb.DuckDBPyConnection, schema: str, models: list[Model]) -> None:
     for model in models:
         con.execute(
@@ -96,6 +116,7 @@ def run_build(
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
     con = connect(db_path)
     try:
+        apply_memory_limit(con)
         con.execute("begin transaction")
         build_id = _next_build_id(con)
         schema = f"build_{build_id}"
@@ -113,7 +134,7 @@ def run_build(
                 f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
                 highlight=False,
             )
-        failures = [f for f in (_run_test(con, t) for t in tests) if f]
+        failures = _run_tests(con, tests)
         if failures:
             raise BuildError(
                 f"{len(failures)} of {len(tests)} data tests failed; the published build is "
