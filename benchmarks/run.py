@@ -150,9 +150,14 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         steps["kpis_overall"].append(r)
         kpis_overall = _kpi_rows(r["stdout"])
         if do_baseline:
-            r = measured([PY, "-m", "benchmarks.pandas_baseline", *files])
-            steps["baseline"].append(r)
-            baseline_figures = json.loads(r["stdout"])
+            try:
+                r = measured([PY, "-m", "benchmarks.pandas_baseline", *files])
+            except RuntimeError as exc:  # e.g. killed for memory: say so, go on
+                log(f"  baseline failed: {str(exc)[-500:]}")
+                do_baseline = False
+            else:
+                steps["baseline"].append(r)
+                baseline_figures = json.loads(r["stdout"])
         log(
             f"  run {run + 1}: "
             + ", ".join(
