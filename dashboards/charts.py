@@ -250,3 +250,50 @@ def timeline_chart(events: pl.DataFrame) -> go.Figure:
     fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed")
     return _base(fig, "Who held the ticket, over time (good: one short stay per tier)")
+
+
+def review_rate_chart(figures: pl.DataFrame) -> go.Figure:
+    """The unnecessary-escalation rate as the rules see it and as the reviewers'
+    weighted sample estimates it, each with its 95% interval. `figures` has
+    figure (the row's label), value, ci_low, ci_high (nulls for no interval)."""
+    frame = figures.filter(pl.col("value").is_not_null())
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["value"].to_list(),
+            y=frame["figure"].to_list(),
+            mode="markers",
+            marker={"size": 14, "color": SERIES_COLOURS[: frame.height]},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (frame["ci_high"] - frame["value"]).fill_null(0).to_list(),
+                "arrayminus": (frame["value"] - frame["ci_low"]).fill_null(0).to_list(),
+                "thickness": 2,
+                "width": 8,
+            },
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    _base(fig, "Unnecessary escalations: rules vs reviewed sample (95% intervals)", height=220)
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def action_trend_chart(weeks: list, counts: pl.DataFrame) -> go.Figure:
+    """Weekly counts of the review's action kinds: `counts` has kind and trend (a
+    list of counts aligned with `weeks`, oldest first)."""
+    fig = go.Figure()
+    for i, row in enumerate(counts.select("kind", "trend").rows()):
+        fig.add_trace(
+            go.Bar(
+                x=weeks,
+                y=row[1],
+                name=row[0],
+                marker_color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
+            )
+        )
+    fig.update_layout(barmode="group")
+    _base(fig, "Review findings per week (fewer is better)", height=300)
+    fig.update_xaxes(type="date", tickformat="%d %b")
+    return fig

@@ -25,7 +25,17 @@ import streamlit as st
 
 from dashboards.filters import FILTER_DIMS, HASH_FUNCS, Filters
 from pipelines.kpis import NONE_VALUE, filter_param, kpi_query
-from pipelines.serving import Pointer, read_pointer
+from pipelines.review.actions import (
+    CONTEXT_COLUMNS,
+    VERDICT_SCHEMA,
+    action_rows,
+    empty_verdicts,
+    with_verdicts,
+)
+from pipelines.review.estimate import Agreement, Estimate, agreement, stratified_rate
+from pipelines.review.sampling import PUBLISHED_SAMPLE_SQL
+from pipelines.review.verdicts import journal_path
+from pipelines.serving import Pointer, main_db_for, read_pointer, samples_dir
 
 KPI_COLUMNS = (
     "metric",
@@ -557,3 +567,228 @@ def reconciliation_examples(snapshot: str, filters: Filters, limit: int = 50) ->
 
 def previous_week(week: date) -> date:
     return week - timedelta(weeks=1)
+
+
+# ---------------------------------------------------------------- weekly review
+#
+# Samples are drawn after a build and verdicts are written while the app runs, so
+# the review page reads three places besides the snapshot (which has the review
+# tables as of its build): the samples `tierlens review sample` publishes to
+# `<db>.serving/samples/*.parquet`, and the verdict journal `<db>.verdicts.jsonl`
+# that every verdict reaches first. None of them is the main database file.
+
+
+@st.cache_data(**CACHE)
+def _has_review_tables(snapshot: str) -> bool:
+    """Snapshots published before the review page existed lack its tables."""
+    frame = _frame(
+        snapshot,
+        "select count(*) as n from information_schema.tables where (table_schema, table_name) "
+        "in (('meta', 'review_samples'), ('meta', 'review_sample_items'), "
+        "('meta', 'review_verdicts'), ('analytics', 'review_candidates'))",
+    )
+    return int(frame["n"][0]) == 4
+
+
+def review_db(snapshot: str) -> Path:
+    """The main database this snapshot was published from (verdicts go there)."""
+    return main_db_for(snapshot)
+
+
+def _file_key(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of each file: a cache key that changes with the files."""
+    found = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+@st.cache_data(**CACHE)
+def _read_samples(files: tuple[tuple[str, int, int], ...]) -> pl.DataFrame:
+    if not files:
+        return pl.DataFrame()
+    return pl.concat([pl.read_parquet(name) for name, _, _ in files], how="diagonal_relaxed")
+
+
+def _published_sample_items(snapshot: str) -> pl.DataFrame:
+    folder = samples_dir(review_db(snapshot))
+    return _read_samples(_file_key(sorted(folder.glob("*.parquet"))))
+
+
+SAMPLE_LIST_SCHEMA: dict[str, pl.DataType] = {
+    "sample_id": pl.String(),
+    "week_start": pl.Date(),
+    "partner": pl.String(),
+    "n_drawn": pl.Int32(),
+    "population": pl.Int32(),
+    "created_at": pl.Datetime("us", "UTC"),
+}
+SAMPLE_LIST_COLUMNS = tuple(SAMPLE_LIST_SCHEMA)
+
+
+@st.cache_data(**CACHE)
+def _snapshot_samples(snapshot: str) -> pl.DataFrame:
+    if not _has_review_tables(snapshot):
+        return pl.DataFrame(schema=SAMPLE_LIST_SCHEMA)
+    return _frame(
+        snapshot,
+        f"select {', '.join(SAMPLE_LIST_COLUMNS)} from meta.review_samples",
+    )
+
+
+def review_samples(snapshot: str) -> pl.DataFrame:
+    """Every review sample (published since the build, or in the snapshot), newest
+    week first: sample_id, week_start, partner, n_drawn, population, created_at."""
+    published = _published_sample_items(snapshot)
+    frames = [_snapshot_samples(snapshot)]
+    if published.height:
+        frames.insert(
+            0,
+            published.group_by("sample_id").agg(
+                week_start=pl.col("week_start").first(),
+                partner=pl.col("sample_partner").first(),
+                n_drawn=pl.len().cast(pl.Int32),
+                population=pl.col("sample_population").first(),
+                created_at=pl.col("created_at").first(),
+            ),
+        )
+    return (
+        pl.concat([f.select(SAMPLE_LIST_COLUMNS).cast(SAMPLE_LIST_SCHEMA) for f in frames])
+        .unique("sample_id", keep="first", maintain_order=True)
+        .sort(["week_start", "created_at", "sample_id"], descending=True)
+    )
+
+
+@st.cache_data(**CACHE)
+def _snapshot_sample_items(snapshot: str, sample_id: str) -> pl.DataFrame:
+    if not _has_review_tables(snapshot):
+        return pl.DataFrame()
+    return _frame(snapshot, PUBLISHED_SAMPLE_SQL, {"sample_id": sample_id})
+
+
+def review_sample_items(snapshot: str, sample_id: str) -> pl.DataFrame:
+    """The sample's escalations in review order, with what the review page shows
+    (columns of pipelines.review.sampling.PUBLISHED_SAMPLE_SQL)."""
+    published = _published_sample_items(snapshot)
+    if published.height:
+        mine = published.filter(pl.col("sample_id") == sample_id)
+        if mine.height:
+            return mine.sort("position")
+    return _snapshot_sample_items(snapshot, sample_id)
+
+
+@st.cache_data(**CACHE)
+def _snapshot_verdicts(snapshot: str) -> pl.DataFrame:
+    if not _has_review_tables(snapshot):
+        return empty_verdicts()
+    return _frame(snapshot, f"select {', '.join(VERDICT_SCHEMA)} from meta.review_verdicts")
+
+
+@st.cache_data(**CACHE)
+def _journal_verdicts(files: tuple[tuple[str, int, int], ...]) -> pl.DataFrame:
+    if not files or files[0][1] == 0:
+        return empty_verdicts()
+    read_schema = {**VERDICT_SCHEMA, "reviewed_at": pl.String()}
+    return pl.read_ndjson(files[0][0], schema=read_schema, ignore_errors=True).with_columns(
+        reviewed_at=pl.col("reviewed_at").str.to_datetime(time_zone="UTC", time_unit="us")
+    )
+
+
+def review_verdicts(snapshot: str) -> pl.DataFrame:
+    """Every verdict row (the history): the snapshot's meta.review_verdicts and the
+    journal, each verdict once. See pipelines.review.actions.latest for the
+    standing one per escalation."""
+    journal = _journal_verdicts(_file_key([journal_path(review_db(snapshot))]))
+    stored = _snapshot_verdicts(snapshot).cast(VERDICT_SCHEMA)  # type: ignore[arg-type]
+    return pl.concat([journal.cast(VERDICT_SCHEMA), stored]).unique(  # type: ignore[arg-type]
+        "verdict_id", keep="first", maintain_order=True
+    )
+
+
+def reviewed_items(snapshot: str, sample_id: str) -> pl.DataFrame:
+    """The sample's items with their standing verdict and is_unnecessary."""
+    return with_verdicts(review_sample_items(snapshot, sample_id), review_verdicts(snapshot))
+
+
+@st.cache_data(**CACHE)
+def _review_context(snapshot: str) -> pl.DataFrame:
+    if not _has_review_tables(snapshot):
+        return pl.DataFrame(
+            schema={c: pl.Date if c == "week_start" else pl.String for c in REVIEW_CONTEXT_COLUMNS}
+        )
+    return _frame(
+        snapshot,
+        f"select {', '.join(REVIEW_CONTEXT_COLUMNS)} from analytics.review_candidates",
+    )
+
+
+REVIEW_CONTEXT_COLUMNS = (*CONTEXT_COLUMNS, "partner")
+
+
+def review_actions(snapshot: str, partners: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Action rows (pipelines.review.actions.action_rows) of every standing verdict,
+    only the `partners`' escalations when any are given."""
+    published = _published_sample_items(snapshot)
+    frames = [_review_context(snapshot)]
+    if published.height:
+        frames.insert(0, published.select(REVIEW_CONTEXT_COLUMNS))
+    context = pl.concat(frames, how="vertical_relaxed")
+    if partners:
+        context = context.filter(pl.col("partner").is_in(list(partners)))
+    return action_rows(review_verdicts(snapshot), context)
+
+
+RULES_METRIC = "unnecessary_escalation_rate_rules"
+
+
+@dataclass(frozen=True)
+class ReviewFindings:
+    """What one reviewed sample says: its items with verdicts, the weighted
+    estimate, rules-vs-reviewers agreement and the rules' own figure that week."""
+
+    sample: dict[str, Any]
+    items: pl.DataFrame
+    estimate: Estimate
+    agreement: Agreement
+    rules: dict[str, Any]  # value, ci_low, ci_high, numerator, denominator (or None)
+
+    @property
+    def n_reviewed(self) -> int:
+        return int(self.items["should_escalate"].is_not_null().sum())
+
+    def figures(self) -> pl.DataFrame:
+        """figure, value, ci_low, ci_high: the rules' rate and the reviewed estimate."""
+        est = self.estimate
+        return pl.DataFrame(
+            {
+                "figure": ["Rules (all escalated tickets)", "Reviewed sample (weighted)"],
+                "value": [self.rules.get("value"), est.value],
+                "ci_low": [self.rules.get("ci_low"), est.ci_low],
+                "ci_high": [self.rules.get("ci_high"), est.ci_high],
+            },
+            schema={f: pl.Float64 for f in ("value", "ci_low", "ci_high")} | {"figure": pl.String},
+        ).select("figure", "value", "ci_low", "ci_high")
+
+
+def review_findings(snapshot: str, sample_id: str) -> ReviewFindings | None:
+    """The findings of one sample, or None when there is no such sample."""
+    samples = review_samples(snapshot).filter(pl.col("sample_id") == sample_id)
+    if samples.is_empty():
+        return None
+    sample = samples.row(0, named=True)
+    items = reviewed_items(snapshot, sample_id)
+    week = sample["week_start"]
+    partners = (sample["partner"],) if sample["partner"] else ()
+    weekly = weekly_kpis(snapshot, Filters(since=week, until=week, partner=partners))
+    rule_rows = weekly.filter(pl.col("metric") == RULES_METRIC).to_dicts()
+    return ReviewFindings(
+        sample=sample,
+        items=items,
+        estimate=stratified_rate(items),
+        agreement=agreement(items),
+        rules=rule_rows[0] if rule_rows else {},
+    )

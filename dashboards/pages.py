@@ -13,5 +13,6 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "flow": ("flow.py", "Escalation flow", ":material/account_tree:"),
     "agents": ("agents.py", "Agents and groups", ":material/groups:"),
     "timeline": ("timeline.py", "Ticket timeline", ":material/timeline:"),
+    "review": ("review.py", "Weekly review", ":material/rate_review:"),
     "quality": ("quality.py", "Data quality", ":material/fact_check:"),
 }

@@ -194,6 +194,30 @@ def demo(
     run_demo(db, serve=serve, port=port, console=console)
 
 
+@app.command()
+@friendly
+def report(
+    week: Annotated[
+        str | None,
+        typer.Option(help="YYYY-MM-DD (any day of it) or YYYY-Www; default: last complete"),
+    ] = None,
+    partner: Annotated[str | None, typer.Option(help="only this partner (a client report)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="file to write (default: reports/tierlens-YYYY-Www.html)"),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html or pdf (needs Chromium)")] = "html",
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Write the weekly scorecard as one self-contained HTML (or PDF) file."""
+    from pipelines.report.build import write_report
+
+    result = write_report(db, _week(week), partner=partner, out=out, fmt=fmt)  # type: ignore[arg-type]
+    console.print(
+        f"wrote the report for the week of {result.week} (build {result.build_id}) to {result.path}"
+    )
+
+
 review_app = typer.Typer(
     no_args_is_help=True, help="The weekly escalation review: samples and verdicts."
 )

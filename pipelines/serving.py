@@ -18,7 +18,13 @@ older than the previous one are deleted.
 The snapshot keeps the schema names of the main file (analytics, config, meta)
 and the SQL macros, so `pipelines.kpis.kpi_query` runs on it unchanged. It adds
 two small aggregate tables the dashboard's escalation-flow page needs:
-`analytics.tier_paths` and `analytics.pingpong_pairs`.
+`analytics.tier_paths` and `analytics.pingpong_pairs`, and the weekly review's
+tables (meta.review_samples, meta.review_sample_items, meta.review_verdicts and
+analytics.review_candidates).
+
+Review samples are drawn after a build, so `tierlens review sample` also writes
+each sample to `<db>.serving/samples/<file>.parquet` (see `sample_file`): the
+dashboard sees a new sample without waiting for the next build.
 """
 
 from __future__ import annotations
@@ -53,7 +59,12 @@ COPIED_MARTS: dict[str, str | None] = {
     "fct_escalations": "ticket_id, event_index",
     "int_group_tiers": "partner, group_name",
     "int_status_classes": "status_key",
+    "review_candidates": "week_start, escalation_id",
 }
+
+# The weekly review's own tables (written by `tierlens review` and the dashboard).
+REVIEW_TABLES: tuple[str, ...] = ("review_samples", "review_sample_items", "review_verdicts")
+SAMPLES_DIR = "samples"
 
 # The columns of the ticket timeline the timeline page shows.
 TIMELINE_COLUMNS: tuple[str, ...] = (
@@ -180,6 +191,25 @@ def snapshot_path(db_path: Path | str, build_id: int) -> Path:
     return serving_dir(db_path) / f"build_{build_id}.duckdb"
 
 
+def main_db_for(snapshot: Path | str) -> Path:
+    """The main database a snapshot was published from (inverse of `serving_dir`)."""
+    directory = Path(snapshot).parent
+    if not directory.name.endswith(SERVING_SUFFIX):
+        raise TierlensError(f"{snapshot}: not a serving snapshot (expected in *{SERVING_SUFFIX}/)")
+    return directory.with_name(directory.name[: -len(SERVING_SUFFIX)])
+
+
+def samples_dir(db_path: Path | str) -> Path:
+    """Where `tierlens review sample` publishes samples for the dashboard."""
+    return serving_dir(db_path) / SAMPLES_DIR
+
+
+def sample_file(db_path: Path | str, sample_id: str) -> Path:
+    """The published sample's Parquet file (the id made safe as a file name)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", sample_id)
+    return samples_dir(db_path) / f"{safe}.parquet"
+
+
 def read_pointer(db_path: Path | str) -> Pointer | None:
     """The current snapshot, or None when no build has published one (or the
     pointer names a file that is gone)."""
@@ -228,6 +258,8 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str) -> None:
         )
     con.execute(f"create table {dst}.meta.batches as select * from {src}.meta.batches")
     con.execute(f"create table {dst}.meta.builds as select * from {src}.meta.builds")
+    for name in REVIEW_TABLES:
+        con.execute(f"create table {dst}.meta.{name} as select * from {src}.meta.{name}")
     con.execute(
         f"create table {dst}.meta.rejects as select * from {src}.meta.rejects "
         f"order by batch_id desc, line limit {MAX_REJECTS}"

@@ -11,10 +11,16 @@ Within a stratum the escalations are ranked by md5(seed, escalation_id) and the
 first n_h are taken: a simple random sample that any machine reproduces from the
 seed. Each sampled escalation carries its weight N_h / n_h, so estimates from the
 reviewed sample are unbiased for the whole week (see estimate.py).
+
+The dashboard reads serving snapshots, never this file, and a sample is drawn
+after the build that published the current snapshot: so `create_sample` also
+writes the sample, with what the review page shows of each escalation, to
+`<db>.serving/samples/<sample>.parquet` (atomically: temp file, then rename).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,6 +30,7 @@ import polars as pl
 
 from pipelines.db import connect, scalar
 from pipelines.errors import TierlensError
+from pipelines.serving import sample_file
 
 DEFAULT_N = 25
 OVERSAMPLE = 3.0
@@ -186,6 +193,7 @@ def create_sample(
         sample_id = sample_id_for(week, partner, seed, n)
         items = draw(pop, n, seed)
         _store(con, sample_id, week, partner, seed, n, pop.height, items)
+        publish_sample(con, db_path, sample_id)
         return SampleResult(sample_id, week, partner, pop.height, n, items)
     finally:
         con.close()
@@ -220,3 +228,62 @@ def _store(con, sample_id, week, partner, seed, n, population_size, items) -> No
     except BaseException:
         con.execute("rollback")
         raise
+
+
+# What the review page shows of each sampled escalation, one row per item.
+PUBLISHED_SAMPLE_SQL = """
+select
+    items.sample_id,
+    samples.week_start,
+    samples.partner as sample_partner,
+    samples.n_requested,
+    samples.population as sample_population,
+    samples.created_at,
+    items.position,
+    items.escalation_id,
+    items.ticket_id,
+    items.stratum,
+    items.is_suspicious,
+    items.suspicion_reasons,
+    items.stratum_population,
+    items.stratum_sample,
+    items.weight,
+    candidates.partner,
+    candidates.category,
+    candidates.priority,
+    candidates.from_tier,
+    candidates.to_tier,
+    candidates.from_group,
+    candidates.to_group,
+    candidates.escalating_agent,
+    candidates.escalated_at,
+    candidates.is_rule_unnecessary,
+    escalations.escalation_note,
+    escalations.has_complete_note
+from meta.review_sample_items as items
+inner join meta.review_samples as samples on samples.sample_id = items.sample_id
+left join analytics.review_candidates as candidates
+    on candidates.escalation_id = items.escalation_id
+left join analytics.fct_escalations as escalations
+    on escalations.escalation_id = items.escalation_id
+where items.sample_id = $sample_id
+order by items.position
+"""
+
+
+def published_sample(con: duckdb.DuckDBPyConnection, sample_id: str) -> pl.DataFrame:
+    """The sample's items with what the review page shows (see PUBLISHED_SAMPLE_SQL)."""
+    return con.sql(PUBLISHED_SAMPLE_SQL, params={"sample_id": sample_id}).pl()
+
+
+def publish_sample(con: duckdb.DuckDBPyConnection, db_path: Path | str, sample_id: str) -> Path:
+    """Write the stored sample to `<db>.serving/samples/` for the dashboard (atomic)."""
+    target = sample_file(db_path, sample_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        published_sample(con, sample_id).write_parquet(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

@@ -1,0 +1,352 @@
+"""The report's sections, built from the dashboard's own data, statistics and
+chart functions (dashboards.data / stats / charts), so the report and the app
+never disagree and no query is written twice.
+
+Sections (stable ids): #scorecard, #trends, #partners, #flow, #review, #actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from dashboards import charts, data
+from dashboards.filters import Filters, week_window
+from dashboards.format import label_expr, value_expr
+from dashboards.stats import (
+    sankey_links,
+    scorecard_tiles,
+    standardise,
+    verdict,
+)
+from dashboards.views.partners import _overview
+from pipelines.metrics import METRICS
+from pipelines.report.html import esc, figure, section, table
+from pipelines.review.actions import (
+    access_tooling,
+    coaching,
+    kb_articles,
+    trend_text,
+    trend_weeks,
+    weekly_findings,
+)
+
+TREND_WEEKS = 12
+TREND_METRICS = 4
+TOP_PATHS = 10
+PARTNER_METRIC = "l1_resolution_rate"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the report covers: the snapshot, the week and (optionally) one partner."""
+
+    snapshot: str
+    week: date
+    partner: str | None
+
+    @property
+    def partners(self) -> tuple[str, ...]:
+        return (self.partner,) if self.partner else ()
+
+    def week_filters(self) -> Filters:
+        return Filters(since=self.week, until=self.week, partner=self.partners)
+
+    def trend_filters(self) -> Filters:
+        since, until = week_window(self.week, TREND_WEEKS)
+        return Filters(since=since, until=until, partner=self.partners)
+
+    @property
+    def who(self) -> str:
+        return f"partner {self.partner}" if self.partner else "all partners"
+
+
+def _target_metrics(scope: Scope) -> list[str]:
+    targets = data.targets(scope.snapshot)
+    return [m.metric for m in METRICS if m.metric in targets]
+
+
+# ---------------------------------------------------------------- scorecard
+
+
+def _delta_expr() -> pl.Expr:
+    change = pl.col("change")
+    is_pct = pl.col("metric").replace_strict(
+        {m.metric: m.unit == "%" for m in METRICS}, default=False, return_dtype=pl.Boolean
+    )
+    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
+    return (
+        pl.when(change.is_null())
+        .then(pl.lit(""))
+        .when(is_pct)
+        .then(sign + (change * 100).round(1).cast(pl.String) + " pts vs previous week")
+        .otherwise(sign + change.round(0).cast(pl.Int64).cast(pl.String) + " vs previous week")
+    )
+
+
+def scorecard(scope: Scope) -> str:
+    weekly = data.weekly_kpis(scope.snapshot, scope.trend_filters())
+    tiles = scorecard_tiles(weekly, scope.week, _target_metrics(scope))
+    if tiles.filter(pl.col("value").is_not_null()).is_empty():
+        body = f"<p>No resolved tickets in the week of {scope.week:%d %b %Y} ({scope.who}).</p>"
+        return section("scorecard", "Scorecard", body)
+    line = verdict(tiles)
+    tone = "red" if "red:" in line else ("amber" if "amber:" in line else "green")
+    cells = tiles.select(
+        html=pl.concat_str(
+            [
+                pl.lit('<div class="tile ')
+                + pl.col("status").str.replace(" ", "-")
+                + pl.lit('"><div class="name">'),
+                label_expr(),
+                pl.lit('</div><div class="value">'),
+                pl.when(pl.col("status") == "insufficient")
+                .then(pl.lit("too few cases"))
+                .otherwise(value_expr("value")),
+                pl.lit('</div><div class="status">'),
+                pl.col("status"),
+                pl.lit('</div><div class="target">target '),
+                pl.col("target").fill_null("none"),
+                pl.lit('</div><div class="delta">'),
+                _delta_expr(),
+                pl.lit("</div></div>"),
+            ]
+        )
+    )
+    body = (
+        f'<p class="headline {tone}">{esc(line)}</p>'
+        f'<div class="tiles">{"".join(cells["html"].to_list())}</div>'
+        f'<p class="note">Week of {scope.week:%d %b %Y}, {esc(scope.who)}. Green: on target; '
+        "amber: off target, not yet red; red: past the red line; too few cases: not judged. "
+        f"Open tickets now: {data.backlog(scope.snapshot, scope.week_filters()):,}.</p>"
+    )
+    return section("scorecard", "Scorecard", body)
+
+
+# ---------------------------------------------------------------- trends
+
+
+def trends(scope: Scope) -> str:
+    weekly = data.weekly_kpis(scope.snapshot, scope.trend_filters())
+    targets = data.targets(scope.snapshot)
+    chosen = [m for m in _target_metrics(scope) if METRICS_BY_NAME[m].stat != "count"]
+    parts = [
+        figure(charts.trend_chart(series, metric, targets.get(metric)), f"trend_{metric}")
+        for metric in chosen[:TREND_METRICS]
+        if (series := weekly.filter(pl.col("metric") == metric)).height
+    ]
+    body = "".join(parts) or "<p>No weekly figures in these weeks.</p>"
+    note = f'<p class="note">The {TREND_WEEKS} weeks up to the week of {scope.week:%d %b %Y}.</p>'
+    return section("trends", "Trends", body + note)
+
+
+METRICS_BY_NAME = {m.metric: m for m in METRICS}
+
+
+# ---------------------------------------------------------------- partners
+
+
+def partners(scope: Scope) -> str:
+    snap, filters = scope.snapshot, scope.week_filters()
+    split = "client" if scope.partner else "partner"
+    by = data.kpis(snap, filters, (split,)).filter(pl.col("metric") != "backlog_open_tickets")
+    if by.is_empty() or by["sample"].sum() == 0:
+        return section("partners", "Partner comparison", "<p>No resolved tickets.</p>")
+    if scope.partner:
+        title = f"Clients of {scope.partner}"
+        chart = ""
+        note = "Other partners are not shown in a partner's report."
+        by = by.rename({"client": "partner"}).with_columns(pl.col("partner").fill_null("(none)"))
+    else:
+        title = "Partner comparison"
+        strata = (
+            data.kpis(snap, filters, ("partner", "category", "priority"))
+            .filter(pl.col("metric") == PARTNER_METRIC)
+            .with_columns(pl.col("category", "priority").fill_null("(none)"))
+        )
+        adjusted = standardise(strata).select(
+            "partner", "adjusted_rate", "adjusted_low", "adjusted_high"
+        )
+        compared = by.filter(pl.col("metric") == PARTNER_METRIC).join(
+            adjusted, on="partner", how="left"
+        )
+        chart = figure(charts.partner_chart(compared, PARTNER_METRIC), "partner_chart")
+        note = (
+            "Observed rate with its 95% Wilson interval, and the case-mix adjusted rate "
+            "(direct standardisation on category × priority)."
+        )
+    overview = _overview(by.filter(pl.col("metric").is_in(_target_metrics(scope))))
+    body = (
+        chart
+        + f"<h3>{esc(title)}, week of {scope.week:%d %b %Y}</h3>"
+        + table(overview)
+        + f'<p class="note">{esc(note)} Value (95% interval); a status other than green is '
+        "appended.</p>"
+    )
+    return section("partners", "Partner comparison", body)
+
+
+# ---------------------------------------------------------------- flow
+
+
+def flow(scope: Scope) -> str:
+    snap, filters = scope.snapshot, scope.week_filters()
+    paths = data.tier_paths(snap, filters)
+    if paths.is_empty():
+        return section("flow", "Tier flow", "<p>No resolved tickets this week.</p>")
+    total = int(paths["n_tickets"].sum())
+    moved = paths.filter(pl.col("n_steps") > 1)
+    nodes, links = sankey_links(moved if moved.height else paths)
+    sankey = figure(charts.sankey_chart(nodes, links), "sankey") if links.height else ""
+    top = paths.head(TOP_PATHS).select(
+        "path",
+        pl.col("n_tickets").alias("tickets"),
+        ((pl.col("n_tickets") / total * 100).round(1).cast(pl.String) + "%").alias("share"),
+    )
+    pairs = data.pingpong_pairs(snap, filters)
+    pingpong = figure(charts.pingpong_chart(pairs), "pingpong") if pairs.height else ""
+    body = (
+        f"<p>{total:,} resolved tickets; {int(moved['n_tickets'].sum()):,} changed tier at "
+        "least once.</p>"
+        + sankey
+        + "<h3>Most common paths</h3>"
+        + table(top, numeric=("tickets", "share"))
+        + pingpong
+    )
+    return section("flow", "Tier flow", body)
+
+
+# ---------------------------------------------------------------- review
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _sample_block(scope: Scope, sample_id: str, number: int) -> str:
+    found = data.review_findings(scope.snapshot, sample_id)
+    if found is None:
+        return ""
+    est, agree, rules = found.estimate, found.agreement, found.rules
+    kappa = "n/a" if agree.kappa is None else f"{agree.kappa:.2f}"
+    interval = (
+        f"95% interval {_pct(est.ci_low)}–{_pct(est.ci_high)}" if est.value is not None else ""
+    )
+    rule_interval = (
+        f"95% interval {_pct(rules.get('ci_low'))}–{_pct(rules.get('ci_high'))}"
+        if rules.get("value") is not None
+        else ""
+    )
+    boxes = (
+        '<div class="figures">'
+        f"<div>Reviewed (weighted sample)<b>{_pct(est.value)}</b>{interval}</div>"
+        f"<div>Rules<b>{_pct(rules.get('value'))}</b>{rule_interval}</div>"
+        f"<div>Rules and reviewers agree<b>{_pct(agree.observed)}</b>kappa {kappa}, "
+        f"rule precision {_pct(agree.rule_precision)}</div>"
+        "</div>"
+    )
+    chart = (
+        figure(charts.review_rate_chart(found.figures()), f"review_rates_{number}")
+        if est.value is not None
+        else ""
+    )
+    reviewed = found.items.filter(pl.col("should_escalate").is_not_null()).select(
+        pl.col("position").alias("#"),
+        "escalation_id",
+        "category",
+        pl.col("weight").round(1),
+        pl.col("should_escalate").alias("escalate?"),
+        "timing",
+        pl.col("l1_need").alias("L1 needs"),
+        pl.col("kb_article_to_write").alias("KB article"),
+        "reviewer",
+    )
+    return (
+        f"<h3>Sample {esc(sample_id)}</h3>"
+        f"<p>{found.n_reviewed} of {found.items.height} sampled escalations reviewed "
+        f"(the week had {est.population}); the yes/no verdicts cover strata holding "
+        f"{est.coverage:.0%} of the week's escalations.</p>"
+        + boxes
+        + chart
+        + (table(reviewed, numeric=("#", "weight")) if reviewed.height else "")
+    )
+
+
+def review(scope: Scope) -> str:
+    samples = data.review_samples(scope.snapshot).filter(pl.col("week_start") == scope.week)
+    if scope.partner:
+        samples = samples.filter(pl.col("partner") == scope.partner)
+    if samples.is_empty():
+        body = (
+            f"<p>No review sample for the week of {scope.week:%d %b %Y}. Draw one with "
+            f"<code>tierlens review sample --week {scope.week.isoformat()}"
+            + (f" --partner &quot;{esc(scope.partner)}&quot;" if scope.partner else "")
+            + "</code> and review it on the dashboard's Weekly review page.</p>"
+        )
+        return section("review", "Weekly review findings", body)
+    blocks = "".join(
+        _sample_block(scope, sid, i) for i, sid in enumerate(samples["sample_id"].to_list())
+    )
+    note = (
+        '<p class="note">Each sampled escalation stands for N_h / n_h escalations of its '
+        "stratum (partner × category × suspicious), so the reviewed rate is an unbiased "
+        "estimate for the whole week; 'unsure' verdicts are left out. The rules' figure counts "
+        "escalated tickets of the week. Kappa near 1: the rules judge like the reviewers; near "
+        "0: no better than chance.</p>"
+    )
+    return section("review", "Weekly review findings", blocks + note)
+
+
+# ---------------------------------------------------------------- actions
+
+
+def actions(scope: Scope) -> str:
+    rows = data.review_actions(scope.snapshot, scope.partners).filter(
+        pl.col("week_start") <= scope.week
+    )
+    if rows.is_empty():
+        return section(
+            "actions", "Action list", "<p>No verdicts yet: nothing on the action list.</p>"
+        )
+    weeks = trend_weeks(rows)
+    chart = (
+        figure(charts.action_trend_chart(weeks, weekly_findings(rows)), "actions_trend")
+        if len(weeks) > 1
+        else ""
+    )
+    kb = kb_articles(rows).select(
+        "category", "count", "articles", "tickets", trend_text().alias("trend")
+    )
+    access = access_tooling(rows).select(
+        "need", "category", "count", "requests", "tickets", trend_text().alias("trend")
+    )
+    coach = coaching(rows).select(
+        pl.col("escalating_agent").alias("agent"),
+        "pattern",
+        "reviewed",
+        pl.col("too_early").alias("too early"),
+        pl.col("too_late").alias("too late"),
+        pl.col("not_needed").alias("not needed"),
+        "training",
+        trend_text().alias("trend"),
+    )
+    counts = ("count", "reviewed", "too early", "too late", "not needed", "training")
+    parts = [
+        chart,
+        "<h3>KB articles to write</h3>",
+        table(kb, numeric=counts) or "<p>No reviewer asked for a KB article.</p>",
+        "<h3>Access and tooling requests</h3>",
+        table(access, numeric=counts) or "<p>No reviewer found L1 lacking access or tools.</p>",
+        "<h3>Coaching by agent</h3>",
+        table(coach, numeric=counts)
+        or "<p>No escalation was judged too early, too late or unnecessary.</p>",
+        f'<p class="note">From {rows.height} standing verdicts over {len(weeks)} reviewed '
+        f"week(s) up to the week of {scope.week:%d %b %Y}. Trend: count per reviewed week, "
+        f"oldest first ({', '.join(f'{w:%d %b}' for w in weeks)}).</p>",
+    ]
+    return section("actions", "Action list", "".join(parts))
+
+
+SECTIONS = (scorecard, trends, partners, flow, review, actions)
