@@ -66,3 +66,49 @@ def open_page(at: AppTest, page: str) -> AppTest:
     if page != "scorecard":
         at.switch_page(f"views/{page}.py").run()
     return at
+
+
+# ---------------------------------------------------------------- weekly review
+
+REVIEW_TICKETS = 1000
+REVIEW_SEED = 11
+KB_ARTICLE = "Unlock a locked AD account"
+ACCESS_TEXT = "read access to the finance share"
+
+
+@pytest.fixture(scope="session")
+def reviewed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built sample with a review sample drawn after the build (so only the
+    published Parquet file has it) and two verdicts recorded as the app does."""
+    from pipelines.review.sampling import create_sample
+    from pipelines.review.verdicts import Verdict, record
+
+    db = build_sample(tmp_path_factory.mktemp("review"), REVIEW_TICKETS, REVIEW_SEED)
+    sample = create_sample(db, None, n=20, seed=3)
+    first, second = sample.items.head(2).select("escalation_id", "ticket_id").rows()
+    common = {"sample_id": sample.sample_id, "reviewer": "fixture"}
+    record(
+        db,
+        Verdict(
+            escalation_id=first[0],
+            ticket_id=first[1],
+            should_escalate="no",
+            timing="too early",
+            l1_need="kb article",
+            kb_article_to_write=KB_ARTICLE,
+            **common,
+        ),
+    )
+    record(
+        db,
+        Verdict(
+            escalation_id=second[0],
+            ticket_id=second[1],
+            should_escalate="yes",
+            timing="too late",
+            l1_need="access",
+            l1_need_text=ACCESS_TEXT,
+            **common,
+        ),
+    )
+    return db

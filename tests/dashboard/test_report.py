@@ -1,0 +1,124 @@
+"""`tierlens report`: a self-contained page with every section, opened in headless
+Chromium with no console error, printed to PDF, and the friendly errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.report.build import write_report
+
+from .conftest import ACCESS_TEXT, KB_ARTICLE
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+
+SECTIONS = ("scorecard", "trends", "partners", "flow", "review", "actions")
+ALL_DRAWN = (
+    "() => document.querySelectorAll('.plotly-graph-div').length > 0 && "
+    "document.querySelectorAll('.plotly-graph-div:not(.js-plotly-plot)').length === 0"
+)
+
+
+@pytest.fixture(scope="module")
+def report_file(reviewed_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "week.html"
+    result = write_report(reviewed_db, None, out=out)
+    assert result.path == out
+    return out
+
+
+@contextmanager
+def open_report(path: Path) -> Iterator[tuple[Any, list[str]]]:
+    """(page, errors): the report in headless Chromium, every chart drawn, with the
+    console errors and page errors collected."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 900, "height": 1200})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.wait_for_function(ALL_DRAWN, timeout=60_000)
+        try:
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def test_report_is_one_self_contained_file(report_file: Path):
+    text = report_file.read_text(encoding="utf-8")
+    assert text.count("* plotly.js v") == 1  # the bundle's banner: embedded once
+    assert not re.search(r"<script[^>]*\ssrc=", text)
+    assert not re.search(r"<link[^>]*href=\"?https?:", text)
+    for anchor in SECTIONS:
+        assert f'<section id="{anchor}">' in text
+    assert "@page { size: A4" in text
+    assert not list(report_file.parent.glob(".*.tmp"))  # written atomically
+
+
+def test_report_shows_the_review_and_its_actions(report_file: Path):
+    text = report_file.read_text(encoding="utf-8")
+    actions = text[text.index('<section id="actions">') :]
+    assert KB_ARTICLE in actions and ACCESS_TEXT in actions
+    review = text[text.index('<section id="review">') : text.index('<section id="actions">')]
+    assert "Reviewed (weighted sample)" in review and "2 of " in review
+
+
+@pytest.mark.browser
+def test_report_opens_in_chromium_without_errors(report_file: Path):
+    _require_browser()
+    with open_report(report_file) as (page, errors):
+        for anchor in SECTIONS:
+            assert page.locator(f"section#{anchor}").is_visible(), anchor
+        assert page.locator(".js-plotly-plot").count() >= 5
+        assert page.locator("#scorecard .tile").count() >= 8
+        assert KB_ARTICLE in page.locator("#actions").inner_text()
+        assert errors == []
+
+
+@pytest.mark.browser
+def test_report_prints_to_pdf(reviewed_db: Path, tmp_path: Path):
+    _require_browser()
+    out = tmp_path / "week.pdf"
+    write_report(reviewed_db, None, out=out, fmt="pdf")
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_partner_report_names_no_other_partner(reviewed_db: Path, tmp_path: Path, snap_con):
+    partners = [
+        r[0]
+        for r in snap_con.execute(
+            "select distinct partner from analytics.fct_tickets order by 1"
+        ).fetchall()
+    ]
+    out = tmp_path / "partner.html"
+    write_report(reviewed_db, None, partner=partners[0], out=out)
+    text = out.read_text(encoding="utf-8")
+    body = text[text.index('<section id="scorecard">') :]
+    assert partners[0] in text
+    for other in partners[1:]:
+        assert other not in body, other
+
+
+def test_cli_report_and_friendly_errors(reviewed_db: Path, tmp_path: Path):
+    runner = CliRunner()
+    out = tmp_path / "cli.html"
+    ok = runner.invoke(app, ["report", "--db", str(reviewed_db), "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert "wrote the report" in ok.output and out.exists()
+    missing = runner.invoke(app, ["report", "--db", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2 and "tierlens build" in missing.output
+    early = runner.invoke(app, ["report", "--db", str(reviewed_db), "--week", "1999-W01"])
+    assert early.exit_code == 2 and "no resolved tickets in the week" in early.output
+    nobody = runner.invoke(app, ["report", "--db", str(reviewed_db), "--partner", "Nobody"])
+    assert nobody.exit_code == 2 and "no partner 'Nobody'" in nobody.output
+    fmt = runner.invoke(app, ["report", "--db", str(reviewed_db), "--format", "docx"])
+    assert fmt.exit_code == 2 and "html or pdf" in fmt.output
