@@ -28,6 +28,11 @@ def _fill(at: AppTest, decision: str, timing: str, need: str, article: str) -> s
     return esc
 
 
+def _progress(at: AppTest) -> int:
+    """How many of the sample's escalations the progress bar counts as reviewed."""
+    return int(at.get("progress")[0].proto.text.split(" of ")[0])
+
+
 def _save(at: AppTest) -> AppTest:
     return next(b for b in at.button if b.label == "Save verdict").click().run()
 
@@ -57,7 +62,8 @@ def test_saving_a_verdict_stores_it_and_moves_on(
     at = open_page(app_test(reviewed_db, monkeypatch), "review")
     assert not at.exception, [e.value for e in at.exception]
     n = len(at.selectbox(key="review_item").options)
-    assert f"2 of {n} " in at.get("progress")[0].proto.text  # the fixture's two verdicts
+    done = _progress(at)
+    assert done >= 2  # the fixture's two verdicts (other tests may add theirs)
     at.text_input(key="reviewer").input("Dana")
     esc = _fill(at, "no", "too early", "kb article", "Map a network drive")
     _save(at)
@@ -67,7 +73,8 @@ def test_saving_a_verdict_stores_it_and_moves_on(
         ("no", "too early", "kb article", "Map a network drive", "Dana")
     ]
     assert at.selectbox(key="review_item").value != esc  # on to the next unreviewed one
-    assert f"3 of {n} " in at.get("progress")[0].proto.text
+    assert _progress(at) == done + 1
+    assert at.get("progress")[0].proto.text == f"{done + 1} of {n} escalations reviewed"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Unnecessary escalations, reviewed"] != "n/a"
     assert metrics["Unnecessary escalations, rules"].endswith("%")
