@@ -304,7 +304,21 @@ def _actions(snap: str) -> None:
     if coach.is_empty():
         st.caption("No escalation was judged too early, too late or unnecessary.")
     else:
-        st.dataframe(coach, hide_index=True, column_config={"trend": trend})
+        st.dataframe(
+            coach.select(
+                pl.col("escalating_agent").alias("agent"),
+                "pattern",
+                "count",
+                pl.col("too_early").alias("too early"),
+                pl.col("too_late").alias("too late"),
+                pl.col("not_needed").alias("not needed"),
+                "training",
+                "reviewed",
+                "trend",
+            ),
+            hide_index=True,
+            column_config={"trend": trend},
+        )
 
 
 def render() -> None:
