@@ -112,3 +112,25 @@ def test_a_busy_database_queues_the_verdict_and_the_page_shows_it(
     assert _stored(reviewed_db, esc) == []
     run_build(reviewed_db, Config())  # the build applies the journal
     assert _stored(reviewed_db, esc) == [("unsure", "right", "tooling", None, "Eve")]
+
+
+def test_the_snapshot_carries_the_review_tables(reviewed_db: Path):
+    from pipelines.serving import read_pointer, sample_file
+
+    run_build(reviewed_db, Config())
+    pointer = read_pointer(reviewed_db)
+    assert pointer is not None
+    con = duckdb.connect(str(pointer.snapshot), read_only=True)
+    try:
+        samples = [
+            r[0] for r in con.execute("select sample_id from meta.review_samples").fetchall()
+        ]
+        counts = con.execute(
+            "select (select count(*) from meta.review_sample_items), "
+            "(select count(*) from meta.review_verdicts), "
+            "(select count(*) from analytics.review_candidates)"
+        ).fetchone()
+    finally:
+        con.close()
+    assert samples and all(c > 0 for c in counts)
+    assert all(sample_file(reviewed_db, s).exists() for s in samples)  # published for the app
