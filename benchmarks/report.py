@@ -306,6 +306,22 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
             f"{_fmt_s(small.get('first_render_median'))}), so it is start-up, not data; "
             "the filter change, which queries the data, is well under its target."
         )
+    big = sizes.get("3000000")
+    if big:
+        for key in ("ingest", "build"):
+            a, b = s.get(key), big["steps"].get(key)
+            if a and b:
+                k = math.log(b["median_seconds"] / a["median_seconds"]) / math.log(3)
+                if k > 1.2:
+                    out.append(
+                        f"- **Linear growth, {key} from 1M to 3M tickets** (exponent {k:.2f}: "
+                        f"{_fmt_s(a['median_seconds'])} -> {_fmt_s(b['median_seconds'])}). "
+                        "Not profiled yet. The likely cause is the 3 GB memory cap: at 3M "
+                        "tickets the sorts and joins no longer fit and DuckDB spills to disk, "
+                        "which keeps the peak at "
+                        f"{_fmt_int(b['max_rss_mb'])} MB instead of growing with the data. "
+                        "TIERLENS_MEMORY_LIMIT raises the cap on a larger machine."
+                    )
     return [*out, ""] if len(out) > 2 else []
 
 
