@@ -47,6 +47,8 @@ def _value_axis(fig: go.Figure, unit_: str) -> None:
         fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     elif unit_ == "min":
         fig.update_yaxes(ticksuffix=" min", rangemode="tozero")
+    elif unit_ == "x":
+        fig.update_yaxes(ticksuffix="x", rangemode="tozero")
     else:
         fig.update_yaxes(rangemode="tozero")
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import polars as pl
-
+from pipelines.formatting import (  # noqa: F401 (re-exported for the pages)
+    UNITS,
+    fmt_delta,
+    fmt_value,
+    label,
+    label_expr,
+    value_expr,
+)
 from pipelines.metrics import METRICS, MetricDef
 
 METRIC_DEFS: dict[str, MetricDef] = {m.metric: m for m in METRICS}
@@ -24,34 +30,8 @@ TIER_COLOURS: dict[str, str] = {
 }
 
 
-def label(metric: str) -> str:
-    found = METRIC_DEFS.get(metric)
-    return found.label if found else metric
-
-
 def unit(metric: str) -> str:
-    found = METRIC_DEFS.get(metric)
-    return found.unit if found else ""
-
-
-def fmt_value(value: float | None, unit_: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit_ == "%":
-        return f"{100 * value:.1f}%"
-    if unit_ == "min":
-        return f"{value:,.0f} min"
-    return f"{value:,.0f}"
-
-
-def fmt_delta(delta: float | None, unit_: str) -> str | None:
-    if delta is None:
-        return None
-    if unit_ == "%":
-        return f"{100 * delta:+.1f} pts"
-    if unit_ == "min":
-        return f"{delta:+,.0f} min"
-    return f"{delta:+,.0f}"
+    return UNITS.get(metric, "")
 
 
 def goodness(metric: str) -> str:
@@ -60,27 +40,3 @@ def goodness(metric: str) -> str:
     if found is None or found.higher_is_better is None:
         return "no direction is better; read against the target"
     return "higher is better" if found.higher_is_better else "lower is better"
-
-
-def label_expr(column: str = "metric") -> pl.Expr:
-    """The metric's label, as a polars expression."""
-    return pl.col(column).replace_strict(
-        {m: d.label for m, d in METRIC_DEFS.items()}, default=pl.col(column)
-    )
-
-
-def value_expr(value: str, metric: str = "metric") -> pl.Expr:
-    """The value as text in the metric's unit (see fmt_value), as a polars expression."""
-    unit_ = pl.col(metric).replace_strict(
-        {m: d.unit for m, d in METRIC_DEFS.items()}, default=pl.lit("")
-    )
-    v = pl.col(value)
-    return (
-        pl.when(v.is_null())
-        .then(pl.lit("n/a"))
-        .when(unit_ == "%")
-        .then((v * 100).round(1).cast(pl.String) + "%")
-        .when(unit_ == "min")
-        .then(v.round(0).cast(pl.Int64).cast(pl.String) + " min")
-        .otherwise(v.round(0).cast(pl.Int64).cast(pl.String))
-    )

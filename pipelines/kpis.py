@@ -19,6 +19,7 @@ from rich.table import Table
 from pipelines.config import Config
 from pipelines.db import scalar
 from pipelines.errors import TierlensError
+from pipelines.formatting import fmt_value
 from pipelines.metrics import METRICS
 
 # CLI name -> column of kpi_facts
@@ -130,12 +131,16 @@ def kpi_query(by: list[str], *, partner_targets: bool, filters: Sequence[str] = 
                 {select_dims}
                 metrics.metric,
                 any_value(metrics.stat) as stat,
-                kpi_value(metrics.stat, facts.numerator, facts.denominator, facts.measure) as value,
-                sum(facts.numerator) as numerator,
-                sum(facts.denominator) as denominator,
-                kpi_sample(metrics.stat, facts.denominator, facts.measure) as sample
+                kpi_value(
+                    metrics.stat, facts.numerator, facts.denominator, facts.measure, metrics.is_base
+                ) as value,
+                sum(facts.numerator) filter (where not metrics.is_base) as numerator,
+                sum(facts.denominator) filter (where not metrics.is_base) as denominator,
+                kpi_sample(
+                    metrics.stat, facts.denominator, facts.measure, metrics.is_base
+                ) as sample
             from analytics.kpi_facts as facts
-            inner join config.metrics as metrics on metrics.fact = facts.fact
+            inner join config.metric_facts as metrics on metrics.fact = facts.fact
             where (
                 facts.week_start is null
                 or (
@@ -268,7 +273,7 @@ def _rich_table(frame: pl.DataFrame) -> Table:
             else str(row["sample"])
         )
         ci = (
-            f"{_fmt(row['ci_low'], unit)}-{_fmt(row['ci_high'], unit)}"
+            f"{fmt_value(row['ci_low'], unit)}-{fmt_value(row['ci_high'], unit)}"
             if row["ci_low"] is not None
             else ""
         )
@@ -276,23 +281,13 @@ def _rich_table(frame: pl.DataFrame) -> Table:
         table.add_row(
             *(str(row[d]) if row[d] is not None else "-" for d in dims),
             row["metric"],
-            _fmt(row["value"], unit),
+            fmt_value(row["value"], unit),
             n,
             ci,
             row["target"] or "",
             f"[{colours[status]}]{status}[/]" if status in colours else status,
         )
     return table
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "%":
-        return f"{100 * value:.1f}%"
-    if unit == "min":
-        return f"{value:.0f} min"
-    return f"{value:.0f}"
 
 
 def export_kpis(

@@ -4,7 +4,8 @@ The SQL marts write one row per case and `fact` into `kpi_facts` (a ticket or an
 escalation that is in the fact's denominator). A metric is a fact plus a
 statistic: `rate` = sum(numerator) / sum(denominator) with a Wilson interval,
 `share` = the same without an interval (durations, not counts), `median`/`p90`
-of the `measure` column, `count` = number of cases. docs/metrics.md explains
+of the `measure` column, `count` = number of cases, `median_ratio` = the median
+of the fact's measure over the median of its `base_fact`'s measure. docs/metrics.md explains
 each in words; the names here are the contract for scripts.
 """
 
@@ -14,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Stat = Literal["rate", "share", "median", "p90", "count"]
+Stat = Literal["rate", "share", "median", "p90", "count", "median_ratio"]
 Grain = Literal["ticket", "escalation"]
 
 
@@ -25,9 +26,11 @@ class MetricDef(BaseModel):
     fact: str
     stat: Stat
     grain: Grain
-    unit: Literal["%", "min", "tickets"]
+    unit: Literal["%", "min", "tickets", "x"]
     label: str
     higher_is_better: bool | None
+    # median_ratio only: the fact whose median is the denominator
+    base_fact: str | None = None
 
 
 def _rate(metric: str, fact: str, grain: Grain, label: str, higher: bool | None) -> MetricDef:
@@ -138,6 +141,16 @@ METRICS: tuple[MetricDef, ...] = (
     *_durations("mttr_escalated", "ticket", "Time to resolve, escalated"),
     *_durations("mttr_bounced_back", "ticket", "Time to resolve, bounced back"),
     *_durations("mttr_unnecessary", "ticket", "Time to resolve, unnecessary escalation"),
+    MetricDef(
+        metric="mttr_unnecessary_ratio",
+        fact="mttr_unnecessary",
+        base_fact="mttr_l1_only",
+        stat="median_ratio",
+        grain="ticket",
+        unit="x",
+        label="Time to resolve, unnecessary escalation vs L1 only (ratio of medians)",
+        higher_is_better=False,
+    ),
     _rate(
         "sla_breach_rate_escalated",
         "sla_breach_escalated",

@@ -17,21 +17,30 @@ create or replace macro reporting_week(moment, zone, week_start_offset) as
         as date
     );
 
--- The value of a metric over a group of kpi_facts rows, by its statistic.
-create or replace macro kpi_value(stat, numerator, denominator, measure) as
+-- The value of a metric over a group of kpi_facts rows joined to
+-- config.metric_facts, by its statistic. is_base marks the rows of a ratio's
+-- denominator fact (median_ratio: median of the fact over median of the base).
+create or replace macro kpi_value(stat, numerator, denominator, measure, is_base) as
     case stat
         when 'rate' then sum(numerator) / nullif(sum(denominator), 0)
         when 'share' then sum(numerator) / nullif(sum(denominator), 0)
         when 'median' then quantile_cont(measure, 0.5)
         when 'p90' then quantile_cont(measure, 0.9)
         when 'count' then sum(numerator)
+        when 'median_ratio' then
+            quantile_cont(measure, 0.5) filter (where not is_base)
+            / nullif(quantile_cont(measure, 0.5) filter (where is_base), 0)
     end;
 
--- The number of cases behind a metric value (its sample size).
-create or replace macro kpi_sample(stat, denominator, measure) as
+-- The number of cases behind a metric value (its sample size); for a ratio, the
+-- smaller of its two sides.
+create or replace macro kpi_sample(stat, denominator, measure, is_base) as
     case
         when stat in ('rate', 'share') then count(denominator)
         when stat in ('median', 'p90') then count(measure)
+        when stat = 'median_ratio' then least(
+            count(measure) filter (where not is_base), count(measure) filter (where is_base)
+        )
         else count(*)
     end;
 

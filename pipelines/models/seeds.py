@@ -103,6 +103,15 @@ def _tables(config: Config) -> dict[str, pl.DataFrame]:
             },
         ),
         "metrics": pl.DataFrame([m.model_dump() for m in METRICS]),
+        # metric -> the facts it aggregates; is_base marks a ratio's denominator
+        "metric_facts": pl.DataFrame(
+            [
+                {"metric": m.metric, "stat": m.stat, "fact": fact, "is_base": is_base}
+                for m in METRICS
+                for fact, is_base in ((m.fact, False), (m.base_fact, True))
+                if fact is not None
+            ]
+        ),
     }
 
 

@@ -14,7 +14,6 @@ import polars as pl
 
 from dashboards import charts, data
 from dashboards.filters import Filters, week_window
-from dashboards.format import label_expr, value_expr
 from dashboards.stats import (
     sankey_links,
     scorecard_tiles,
@@ -22,6 +21,7 @@ from dashboards.stats import (
     verdict,
 )
 from dashboards.views.partners import _overview
+from pipelines.formatting import delta_expr, label_expr, value_expr
 from pipelines.metrics import METRICS
 from pipelines.report.html import esc, figure, section, table
 from pipelines.review.actions import (
@@ -71,21 +71,6 @@ def _target_metrics(scope: Scope) -> list[str]:
 # ---------------------------------------------------------------- scorecard
 
 
-def _delta_expr() -> pl.Expr:
-    change = pl.col("change")
-    is_pct = pl.col("metric").replace_strict(
-        {m.metric: m.unit == "%" for m in METRICS}, default=False, return_dtype=pl.Boolean
-    )
-    sign = pl.when(change >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    return (
-        pl.when(change.is_null())
-        .then(pl.lit(""))
-        .when(is_pct)
-        .then(sign + (change * 100).round(1).cast(pl.String) + " pts vs previous week")
-        .otherwise(sign + change.round(0).cast(pl.Int64).cast(pl.String) + " vs previous week")
-    )
-
-
 def scorecard(scope: Scope) -> str:
     weekly = data.weekly_kpis(scope.snapshot, scope.trend_filters())
     tiles = scorecard_tiles(weekly, scope.week, _target_metrics(scope))
@@ -110,7 +95,9 @@ def scorecard(scope: Scope) -> str:
                 pl.lit('</div><div class="target">target '),
                 pl.col("target").fill_null("none"),
                 pl.lit('</div><div class="delta">'),
-                _delta_expr(),
+                pl.when(pl.col("change").is_null())
+                .then(pl.lit(""))
+                .otherwise(delta_expr("change") + " vs previous week"),
                 pl.lit("</div></div>"),
             ]
         )

@@ -12,8 +12,8 @@ with facts as (
     select * from kpi_facts
 ),
 
-metrics as (
-    select * from config.metrics
+metric_facts as (
+    select * from config.metric_facts
 ),
 
 targets as (
@@ -45,22 +45,24 @@ aggregated as (
             when grouping(facts.agent) = 0 then coalesce(facts.agent, '(none)')
             else 'all'
         end as dimension_value,
-        metrics.metric,
-        metrics.stat,
-        kpi_value(metrics.stat, facts.numerator, facts.denominator, facts.measure) as value,
-        sum(facts.numerator) as numerator,
-        sum(facts.denominator) as denominator,
-        kpi_sample(metrics.stat, facts.denominator, facts.measure) as sample
+        metric_facts.metric,
+        metric_facts.stat,
+        kpi_value(
+            metric_facts.stat, facts.numerator, facts.denominator, facts.measure, metric_facts.is_base
+        ) as value,
+        sum(facts.numerator) filter (where not metric_facts.is_base) as numerator,
+        sum(facts.denominator) filter (where not metric_facts.is_base) as denominator,
+        kpi_sample(metric_facts.stat, facts.denominator, facts.measure, metric_facts.is_base) as sample
     from facts
-    inner join metrics on metrics.fact = facts.fact
+    inner join metric_facts on metric_facts.fact = facts.fact
     group by grouping sets (
-        (facts.week_start, metrics.metric, metrics.stat),
-        (facts.week_start, metrics.metric, metrics.stat, facts.partner),
-        (facts.week_start, metrics.metric, metrics.stat, facts.client),
-        (facts.week_start, metrics.metric, metrics.stat, facts.category),
-        (facts.week_start, metrics.metric, metrics.stat, facts.priority),
-        (facts.week_start, metrics.metric, metrics.stat, facts.group_name),
-        (facts.week_start, metrics.metric, metrics.stat, facts.agent)
+        (facts.week_start, metric_facts.metric, metric_facts.stat),
+        (facts.week_start, metric_facts.metric, metric_facts.stat, facts.partner),
+        (facts.week_start, metric_facts.metric, metric_facts.stat, facts.client),
+        (facts.week_start, metric_facts.metric, metric_facts.stat, facts.category),
+        (facts.week_start, metric_facts.metric, metric_facts.stat, facts.priority),
+        (facts.week_start, metric_facts.metric, metric_facts.stat, facts.group_name),
+        (facts.week_start, metric_facts.metric, metric_facts.stat, facts.agent)
     )
 ),
 

@@ -26,9 +26,11 @@ T10 password reset (L1 scope), internal note at 2, L2 queue 4, work 10, resolved
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from pipelines.config import Config
+from pipelines.kpis import kpi_table
 from tests.models.timelines import Ev, Ticket, build, kpi
 
 COMPLETE_NOTE = (
@@ -230,11 +232,28 @@ def test_rates(con, metric, numerator, denominator):
         # escalated: T2 100, T3 60, T4 130, T8 30, T9 15, T10 60
         ("mttr_escalated_median_min", 60.0),
         ("mttr_bounced_back_median_min", 95.0),  # T3 60, T4 130
+        # unnecessary escalations: T8 30, T9 15, T10 60
+        ("mttr_unnecessary_median_min", 30.0),
+        # ratio of medians: unnecessary 30 over L1 only 70
+        ("mttr_unnecessary_ratio", 30.0 / 70.0),
         ("time_to_escalate_median_min", 9.0),  # 4 4 8 10 10 20
     ],
 )
 def test_durations(con, metric, expected):
     assert kpi(con, metric)[2] == pytest.approx(expected)
+
+
+def test_mttr_ratio_in_the_kpi_table(tmp_path):
+    """`tierlens kpis` (overall, aggregated from the facts) gives the same ratio; its
+    sample is the smaller side: 2 L1-only tickets against 3 unnecessary escalations."""
+    db = tmp_path / "t.duckdb"
+    build(db, handmade()).close()
+    table = kpi_table(db, Config())
+    row = table.filter(pl.col("metric") == "mttr_unnecessary_ratio").row(0, named=True)
+    assert row["value"] == pytest.approx(30.0 / 70.0)
+    assert row["sample"] == 2
+    assert row["status"] == "insufficient"  # 2 cases are under the minimum sample of 20
+    assert row["numerator"] is None and row["ci_low"] is None
 
 
 def test_open_ticket_is_backlog_not_in_rates(con):

@@ -124,8 +124,8 @@ def kpi(
     row = con.execute(
         """
         select sum(f.numerator), sum(f.denominator),
-               kpi_value(m.stat, f.numerator, f.denominator, f.measure)
-        from analytics.kpi_facts f join config.metrics m on m.fact = f.fact
+               kpi_value(m.stat, f.numerator, f.denominator, f.measure, m.is_base)
+        from analytics.kpi_facts f join config.metric_facts m on m.fact = f.fact
         where m.metric = ?
         group by m.stat
         """,
