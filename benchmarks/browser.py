@@ -1,11 +1,11 @@
-"""Dashboard timing in a real browser: `streamlit run dashboards/app.py` on a free
-port against a built database, Debian's Chromium (/usr/bin/chromium, never a
-downloaded one) driven by Playwright.
+"""Dashboard timing in a real browser: the dashboard served as `tierlens dashboard`
+serves it (pipelines.serve) on a free port against a built database, Debian's
+Chromium (/usr/bin/chromium, never a downloaded one) driven by Playwright.
 
 Each run starts a fresh server (so every first render is a cold one: no Streamlit
 cache) and a fresh browser context, then measures
 
-- first render: from `page.goto` to the scorecard's KPI tiles drawn (metric values
+- first render: from `page.goto` to the scorecard's KPI tiles drawn (their values
   visible, no "running" indicator, no skeleton);
 - filter change: from choosing the largest partner in the sidebar's Partner filter
   (typed, Enter, Escape to close the list) to the tiles showing that partner's
@@ -15,24 +15,15 @@ cache) and a fresh browser context, then measures
 from __future__ import annotations
 
 import os
-import socket
 import statistics
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
+from pipelines.serve import running_dashboard
+
 TIMEOUT_MS = int(os.environ.get("BENCH_BROWSER_TIMEOUT_MS", "180000"))
-TILES = '[data-testid="stMain"] [data-testid="stMetricValue"]'
+TILES = '[data-testid="stMain"] .tl-tile .tl-value'
 IDLE = """() =>
     document.querySelector('[data-testid="stMain"] h1') !== null
     && document.querySelectorAll('TILES').length > 0
@@ -43,26 +34,6 @@ CHANGED = """(before) => {
     return now !== '' && now !== before
         && !document.querySelector('[data-testid="stStatusWidget"]');
 }""".replace("TILES", TILES)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url}/_stcore/health did not answer in {timeout}s")
 
 
 def _server_rss_mb(pid: int) -> float:
@@ -76,18 +47,8 @@ def _server_rss_mb(pid: int) -> float:
 
 
 def _one_run(db: Path, partner: str, page_factory, log: Path) -> tuple[float, float, float]:
-    from pipelines.serve import streamlit_command
-
-    port = _free_port()
-    command = streamlit_command(db, port)
-    split = command.index("--")  # the app's own arguments (--db) come after it
-    command = [*command[:split], "--server.address", "127.0.0.1", *command[split:]]
-    env = {**os.environ, "TIERLENS_DB": str(Path(db).resolve())}
-    with log.open("a") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with running_dashboard(db, log) as served:
+        url = served.url
         page = page_factory()
         try:
             started = time.perf_counter()
@@ -111,14 +72,7 @@ def _one_run(db: Path, partner: str, page_factory, log: Path) -> tuple[float, fl
             change = time.perf_counter() - started
         finally:
             page.context.close()
-        return first, change, _server_rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        return first, change, _server_rss_mb(served.pid)
 
 
 def measure_dashboard(db: Path | str, runs: int = 3) -> dict:

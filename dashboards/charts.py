@@ -11,7 +11,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboards.format import STATUS_COLOURS, TIER_COLOURS, goodness, label, unit
+from dashboards.format import TIER_COLOURS, goodness, label, unit
 
 SERIES_COLOURS = (
     "#4c9be8",
@@ -51,32 +51,6 @@ def _value_axis(fig: go.Figure, unit_: str) -> None:
         fig.update_yaxes(ticksuffix="x", rangemode="tozero")
     else:
         fig.update_yaxes(rangemode="tozero")
-
-
-def sparkline(series: pl.DataFrame, status: str) -> go.Figure:
-    """The last weeks of one KPI (week_start, value), in its status colour."""
-    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["n/a"])
-    fig = go.Figure(
-        go.Scatter(
-            x=series["week_start"].to_list(),
-            y=series["value"].to_list(),
-            mode="lines+markers",
-            line={"color": colour, "width": 2},
-            marker={"size": 4},
-            connectgaps=False,
-            hoverinfo="skip",
-        )
-    )
-    fig.update_layout(
-        height=60,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        showlegend=False,
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 def trend_chart(

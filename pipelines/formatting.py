@@ -72,23 +72,6 @@ def value_expr(value: str, metric: str = "metric") -> pl.Expr:
     )
 
 
-def delta_expr(delta: str, metric: str = "metric") -> pl.Expr:
-    """fmt_delta over a column of changes ("" where there is none)."""
-    unit, d = _unit_expr(metric), pl.col(delta)
-    sign = pl.when(d >= 0).then(pl.lit("+")).otherwise(pl.lit(""))
-    return (
-        pl.when(d.is_null())
-        .then(pl.lit(""))
-        .when(unit == "%")
-        .then(sign + (d * 100).round(1).cast(pl.String) + " pts")
-        .when(unit == "min")
-        .then(sign + _thousands(d) + " min")
-        .when(unit == "x")
-        .then(sign + d.round(1).cast(pl.String) + "x")
-        .otherwise(sign + _thousands(d))
-    )
-
-
 def label(metric: str) -> str:
     return LABELS.get(metric, metric)
 

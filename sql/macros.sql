@@ -18,18 +18,21 @@ create or replace macro reporting_week(moment, zone, week_start_offset) as
     );
 
 -- The value of a metric over a group of kpi_facts rows joined to
--- config.metric_facts, by its statistic. is_base marks the rows of a ratio's
--- denominator fact (median_ratio: median of the fact over median of the base).
+-- config.metric_facts, by its statistic (constant within a group). is_base marks
+-- the rows of a ratio's denominator fact (median_ratio: median of the fact over
+-- median of the base). Every aggregate of the case is computed for every group, so
+-- each quantile is filtered to its own statistic: a quantile keeps every value it
+-- sees, and unfiltered ones would hold each duration several times over.
 create or replace macro kpi_value(stat, numerator, denominator, measure, is_base) as
     case stat
         when 'rate' then sum(numerator) / nullif(sum(denominator), 0)
         when 'share' then sum(numerator) / nullif(sum(denominator), 0)
-        when 'median' then quantile_cont(measure, 0.5)
-        when 'p90' then quantile_cont(measure, 0.9)
+        when 'median' then quantile_cont(measure, 0.5) filter (where stat = 'median')
+        when 'p90' then quantile_cont(measure, 0.9) filter (where stat = 'p90')
         when 'count' then sum(numerator)
         when 'median_ratio' then
-            quantile_cont(measure, 0.5) filter (where not is_base)
-            / nullif(quantile_cont(measure, 0.5) filter (where is_base), 0)
+            quantile_cont(measure, 0.5) filter (where stat = 'median_ratio' and not is_base)
+            / nullif(quantile_cont(measure, 0.5) filter (where stat = 'median_ratio' and is_base), 0)
     end;
 
 -- The number of cases behind a metric value (its sample size); for a ratio, the

@@ -20,8 +20,8 @@ from dashboards.stats import (
     standardise,
     verdict,
 )
+from dashboards.tiles import tiles_html
 from dashboards.views.partners import _overview
-from pipelines.formatting import delta_expr, label_expr, value_expr
 from pipelines.metrics import METRICS
 from pipelines.report.html import esc, figure, section, table
 from pipelines.review.actions import (
@@ -79,34 +79,12 @@ def scorecard(scope: Scope) -> str:
         return section("scorecard", "Scorecard", body)
     line = verdict(tiles)
     tone = "red" if "red:" in line else ("amber" if "amber:" in line else "green")
-    cells = tiles.select(
-        html=pl.concat_str(
-            [
-                pl.lit('<div class="tile ')
-                + pl.col("status").str.replace(" ", "-")
-                + pl.lit('"><div class="name">'),
-                label_expr(),
-                pl.lit('</div><div class="value">'),
-                pl.when(pl.col("status") == "insufficient")
-                .then(pl.lit("too few cases"))
-                .otherwise(value_expr("value")),
-                pl.lit('</div><div class="status">'),
-                pl.col("status"),
-                pl.lit('</div><div class="target">target '),
-                pl.col("target").fill_null("none"),
-                pl.lit('</div><div class="delta">'),
-                pl.when(pl.col("change").is_null())
-                .then(pl.lit(""))
-                .otherwise(delta_expr("change") + " vs previous week"),
-                pl.lit("</div></div>"),
-            ]
-        )
-    )
     body = (
         f'<p class="headline {tone}">{esc(line)}</p>'
-        f'<div class="tiles">{"".join(cells["html"].to_list())}</div>'
-        f'<p class="note">Week of {scope.week:%d %b %Y}, {esc(scope.who)}. Green: on target; '
-        "amber: off target, not yet red; red: past the red line; too few cases: not judged. "
+        + tiles_html(tiles, data.min_sample(scope.snapshot))
+        + f'<p class="note">Week of {scope.week:%d %b %Y}, {esc(scope.who)}. Green: on target; '
+        "amber: off target, not yet red; red: past the red line; insufficient sample: too few "
+        "cases to judge. Sparklines: the last weeks. "
         f"Open tickets now: {data.backlog(scope.snapshot, scope.week_filters()):,}.</p>"
     )
     return section("scorecard", "Scorecard", body)

@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 import plotly.offline
 import polars as pl
 
+from dashboards.tiles import TILE_STYLE
+
 # The printable width of A4 with 12 mm margins, in CSS pixels (96 per inch).
 FIGURE_WIDTH = 700
 
@@ -91,15 +93,6 @@ h3 { font-size: 11pt; margin: 12px 0 4px; }
 .headline { font-size: 12pt; font-weight: 600; margin: 6px 0 10px; }
 .headline.red { color: var(--red); } .headline.amber { color: #9a6b00; }
 .headline.green { color: var(--green); }
-.tiles { display: grid; grid-template-columns: repeat(4, 1fr); gap: 6px; }
-.tile { border: 1px solid #d0d7de; border-left: 6px solid var(--grey); border-radius: 4px;
-        padding: 6px 8px; break-inside: avoid; }
-.tile.green { border-left-color: var(--green); } .tile.amber { border-left-color: var(--amber); }
-.tile.red { border-left-color: var(--red); } .tile.no-target { border-left-color: var(--blue); }
-.tile .name { font-size: 8.5pt; color: #57606a; min-height: 2.4em; }
-.tile .value { font-size: 15pt; font-weight: 700; }
-.tile .status { font-size: 8pt; text-transform: uppercase; font-weight: 600; }
-.tile .target, .tile .delta { font-size: 8pt; color: #57606a; }
 .figures { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px; margin: 6px 0; }
 .figures div { border: 1px solid #d0d7de; border-radius: 4px; padding: 6px 8px; }
 .figures b { font-size: 14pt; display: block; }
@@ -153,7 +146,7 @@ def page(title: str, meta: str, sections: list[str], footer: str) -> str:
         title=esc(title),
         meta=esc(meta),
         footer=esc(footer),
-        css=CSS,
+        css=CSS + TILE_STYLE,
         plotlyjs=plotly.offline.get_plotlyjs(),
         sections="\n".join(sections),
     )

@@ -6,21 +6,11 @@ Playwright; it never downloads a browser.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
+from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
 from pipelines.errors import TierlensError
-
-CHROMIUM = Path(os.environ.get("TIERLENS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def html_to_pdf(html: str, workdir: Path, *, timeout_ms: int = 60_000) -> bytes:

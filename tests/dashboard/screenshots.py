@@ -20,13 +20,14 @@ from pathlib import Path
 import duckdb
 
 from dashboards.pages import DEFAULT_PAGE, PAGES
+from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
 from pipelines.review.sampling import create_sample
 from pipelines.review.verdicts import Verdict, record
+from pipelines.serve import running_dashboard
 from pipelines.serving import read_pointer
 
 from .conftest import build_sample
-from .streamlit_server import serve
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SETTLED
+from .test_browser import SETTLED
 
 TICKETS = 2000
 SEED = 7
@@ -34,7 +35,7 @@ VIEWPORT = {"width": 1440, "height": 1600}
 
 # What each page shows once it is complete (CSS selector, minimum count).
 EXPECTED: dict[str, tuple[str, int]] = {
-    "scorecard": ('[data-testid="stMetric"]', 8),
+    "scorecard": (".tl-tile .tl-value", 8),
     "trends": (".js-plotly-plot", 2),
     "partners": ('[data-testid="stDataFrame"] canvas', 1),
     "flow": (".js-plotly-plot", 1),
@@ -147,8 +148,8 @@ def shoot(url: str, out: Path, ticket: str) -> list[Path]:
 def main(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="tierlens-shots-") as tmp:
         db, ticket = prepare(Path(tmp))
-        with serve(db, Path(tmp) / "streamlit.log") as url:
-            return shoot(url, out, ticket)
+        with running_dashboard(db, Path(tmp) / "streamlit.log") as served:
+            return shoot(served.url, out, ticket)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,6 @@ def _transparent(fig: go.Figure) -> bool:
     )
 
 
-def test_sparkline_uses_the_status_colour():
-    fig = charts.sparkline(pl.DataFrame({"week_start": WEEKS, "value": [0.1, 0.2, 0.15]}), "red")
-    assert fig.data[0].line.color == charts.STATUS_COLOURS["red"]
-    assert list(fig.data[0].y) == [0.1, 0.2, 0.15]
-    assert _transparent(fig)
-
-
 def test_trend_chart_has_a_line_per_split_and_the_target_band():
     weekly = pl.DataFrame(
         {

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
 from pipelines.cli import app
 from pipelines.report.build import write_report
 
 from .conftest import ACCESS_TEXT, KB_ARTICLE
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+from .test_browser import _require_browser
 
 SECTIONS = ("scorecard", "trends", "partners", "flow", "review", "actions")
 ALL_DRAWN = (
@@ -79,7 +80,7 @@ def test_report_opens_in_chromium_without_errors(report_file: Path):
         for anchor in SECTIONS:
             assert page.locator(f"section#{anchor}").is_visible(), anchor
         assert page.locator(".js-plotly-plot").count() >= 5
-        assert page.locator("#scorecard .tile").count() >= 8
+        assert page.locator("#scorecard .tl-tile").count() >= 8
         assert KB_ARTICLE in page.locator("#actions").inner_text()
         assert errors == []
 

@@ -11,13 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
 from pipelines.config import Config
 from pipelines.models.runner import run_build
 from pipelines.report.build import write_report
 from pipelines.review.verdicts import journal_path
+from pipelines.serve import running_dashboard
 
-from .streamlit_server import serve
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SETTLED, _require_browser
+from .test_browser import SETTLED, _require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +28,9 @@ ARTICLE = "Reset a forgotten VPN token (browser test)"
 @pytest.fixture(scope="module")
 def review_url(reviewed_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_browser()
-    with serve(reviewed_db, tmp_path_factory.mktemp("streamlit") / "review.log") as url:
-        yield url
+    log = tmp_path_factory.mktemp("streamlit") / "review.log"
+    with running_dashboard(reviewed_db, log) as served:
+        yield served.url
 
 
 def _verdict(db: Path) -> tuple | None:
