@@ -105,6 +105,20 @@ def test_overlapping_exports_never_double_count(make, db: Path) -> None:
     ]
 
 
+def test_repeated_event_in_a_first_file_is_stored_once(make, db: Path) -> None:
+    """Into an empty database: the repeated row (line 3 = line 2) is loaded but not
+    inserted; the first occurrence keeps its line."""
+    path = make("events.csv", EVENTS_HEADER + "\n"
+                + _event("T1", "2024-01-01 10:00", "New")
+                + _event("T1", "2024-01-01 10:00", "New")
+                + _event("T1", "2024-01-01 11:00", "Closed"))
+    events = run_ingest([path], db_path=db).files[0]
+    assert (events.rows_read, events.rows_loaded, events.rows_new) == (3, 3, 2)
+    assert query(db, "select _line, status from raw.events order by _line") == [
+        ("2", "New"), ("4", "Closed"),
+    ]
+
+
 def test_lineage_of_a_row(make, db: Path) -> None:
     path = make("events.csv", EVENTS_HEADER + "\n" + _event("T1", "2024-01-01 10:00", "New")
                 + _event("T9", "2024-01-01 10:00", "New")
