@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= tierlens.duckdb
 ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks.run $(ARGS)
+
+screenshots: $(VENV)/.installed
+	$(PY) -m tests.dashboard.screenshots --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal artifacts

@@ -24,7 +24,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.filters import FILTER_DIMS, HASH_FUNCS, Filters
-from pipelines.kpis import NONE_VALUE, filter_param, kpi_query
+from pipelines.kpis import NONE_VALUE, OUTPUT_COLUMNS, filter_param, kpi_query
 from pipelines.review.actions import (
     CONTEXT_COLUMNS,
     VERDICT_SCHEMA,
@@ -37,17 +37,7 @@ from pipelines.review.sampling import PUBLISHED_SAMPLE_SQL
 from pipelines.review.verdicts import journal_path
 from pipelines.serving import Pointer, main_db_for, read_pointer, samples_dir
 
-KPI_COLUMNS = (
-    "metric",
-    "value",
-    "numerator",
-    "denominator",
-    "ci_low",
-    "ci_high",
-    "target",
-    "status",
-    "sample",
-)
+KPI_COLUMNS = (*OUTPUT_COLUMNS, "sample")
 CACHE = {"show_spinner": False, "max_entries": 512, "hash_funcs": HASH_FUNCS}
 
 

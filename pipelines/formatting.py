@@ -21,7 +21,7 @@ def fmt_value(value: float | None, unit: str) -> str:
     if unit == "min":
         return f"{value:,.0f} min"
     if unit == "x":
-        return f"{value:,.1f}x"
+        return f"{value:.1f}x"
     return f"{value:,.0f}"
 
 
@@ -34,7 +34,7 @@ def fmt_delta(delta: float | None, unit: str) -> str | None:
     if unit == "min":
         return f"{delta:+,.0f} min"
     if unit == "x":
-        return f"{delta:+,.1f}x"
+        return f"{delta:+.1f}x"
     return f"{delta:+,.0f}"
 
 

@@ -2,9 +2,8 @@
 sample (`tierlens sample` defaults), with a review sample part-reviewed so the
 Weekly review page shows findings and actions.
 
-    .venv/bin/python -m tests.dashboard.screenshots --out docs/screenshots
+    make screenshots    # = .venv/bin/python -m tests.dashboard.screenshots --out docs/screenshots
 
-(or `TIERLENS_UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/dashboard -k screenshots`).
 A page is shot only when it has finished rendering: no skeleton or running
 indicator anywhere, the page's own content (tiles, charts, tables) visible, the
 charts drawn, and nothing changing for a moment. Needs /usr/bin/chromium.
