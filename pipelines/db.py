@@ -10,9 +10,14 @@ Schemas:
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from pathlib import Path
 
 import duckdb
+
+from pipelines.errors import TierlensError
 
 DEFAULT_DB = "tierlens.duckdb"
 
@@ -148,9 +153,49 @@ create table if not exists raw.events (
 """
 
 
-def connect(path: Path | str = DEFAULT_DB, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database file, creating the raw/meta tables on a writable connection."""
-    con = duckdb.connect(str(path), read_only=read_only)
+# How long a command waits for another process's hold on the database file to end
+# (DuckDB allows one writer, or many readers, per file at a time).
+LOCK_WAIT_SECONDS = float(os.environ.get("TIERLENS_LOCK_WAIT", "15"))
+
+
+class DatabaseBusy(TierlensError):
+    """Another process holds the database file."""
+
+
+def connect(
+    path: Path | str = DEFAULT_DB,
+    *,
+    read_only: bool = False,
+    wait_seconds: float | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the database file, creating the raw/meta tables on a writable connection.
+
+    While another process holds the file (a build, an ingest, the dashboard storing a
+    verdict), wait up to `wait_seconds` (default TIERLENS_LOCK_WAIT, 15 s), then
+    raise DatabaseBusy naming the process; any other failure to open the file is a
+    TierlensError with DuckDB's reason."""
+    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            text = " ".join(str(exc).split())
+            if "lock" not in text.lower():
+                raise TierlensError(f"{path}: cannot open the database ({text})") from None
+            if time.monotonic() >= deadline:
+                holder = re.search(r"held in (.+?)(?: See also|$)", text)
+                by = f" ({holder.group(1).strip().rstrip('.')})" if holder else ""
+                raise DatabaseBusy(
+                    f"{path} is in use by another process{by}, still after {wait:g} s. "
+                    "An ingest or a build holds the database until it ends: run this "
+                    "again when it has finished (TIERLENS_LOCK_WAIT sets how long to wait)."
+                ) from None
+            time.sleep(0.2)
+        except duckdb.Error as exc:
+            first = " ".join(str(exc).split())
+            raise TierlensError(f"{path}: cannot open the database ({first})") from None
     if not read_only:
         con.execute(DDL)
     return con

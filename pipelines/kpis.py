@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.config import Config
-from pipelines.db import scalar
+from pipelines.db import connect, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
 from pipelines.metrics import METRICS
@@ -74,10 +74,7 @@ def open_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
             f"{path}: no such database. Run `tierlens ingest DATA --db {path}` "
             f"and `tierlens build --db {path}` first."
         )
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise TierlensError(f"{path}: cannot open the database: {exc}") from exc
+    con = connect(path, read_only=True)
     published = scalar(
         con,
         "select count(*) from information_schema.tables "

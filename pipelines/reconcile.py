@@ -22,6 +22,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.db import connect
 from pipelines.errors import TierlensError
 
 COUNTERS = {
@@ -39,7 +40,7 @@ class Reconciliation:
 def _connect(db: Path | str) -> duckdb.DuckDBPyConnection:
     if not Path(db).exists():
         raise TierlensError(f"{db}: no such database (run tierlens ingest and build first)")
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     row = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'analytics' "
         "and table_name in ('fct_tickets', 'int_ticket_events')"

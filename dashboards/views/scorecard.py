@@ -10,7 +10,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import get_context
 from dashboards.filters import week_window
-from dashboards.format import label_expr
+from dashboards.format import label_expr, value_expr
 from dashboards.stats import scorecard_tiles, verdict
 from dashboards.tiles import TILE_CSS, tiles_html
 from pipelines.metrics import METRICS
@@ -62,8 +62,17 @@ def render() -> None:
     )
     st.html(TILE_CSS + tiles_html(tiles, data.min_sample(snap)))
     with st.expander("Every KPI this week"):
-        table = this_week.with_columns(KPI=label_expr()).select(
-            "KPI", "value", "numerator", "denominator", "ci_low", "ci_high", "target", "status"
+        table = this_week.select(
+            KPI=label_expr(),
+            value=value_expr("value"),
+            cases=pl.col("sample"),
+            numerator=pl.col("numerator"),
+            denominator=pl.col("denominator"),
+            interval=pl.when(pl.col("ci_low").is_not_null()).then(
+                value_expr("ci_low") + " – " + value_expr("ci_high")
+            ),
+            target=pl.col("target"),
+            status=pl.col("status"),
         )
         st.dataframe(table, hide_index=True)
     st.caption(

@@ -12,7 +12,6 @@ verdict on the same escalation supersedes an earlier one; the history is kept.
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipelines.db import connect
+from pipelines.db import DatabaseBusy, connect
 from pipelines.errors import InputError
 
 Decision = Literal["yes", "no", "unsure"]
@@ -121,20 +120,15 @@ def apply_journal(con: duckdb.DuckDBPyConnection, db_path: Path | str) -> int:
 def record(db_path: Path | str, verdict: Verdict, *, wait_seconds: float = 2.0) -> str:
     """Journal the verdict, then store it: 'stored', or 'queued' if the database is busy."""
     _append(journal_path(db_path), [verdict])
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            con = connect(db_path)
-        except duckdb.IOException:
-            if time.monotonic() >= deadline:
-                return "queued"
-            time.sleep(0.2)
-            continue
-        try:
-            insert(con, [verdict])
-        finally:
-            con.close()
-        return "stored"
+    try:
+        con = connect(db_path, wait_seconds=wait_seconds)
+    except DatabaseBusy:
+        return "queued"
+    try:
+        insert(con, [verdict])
+    finally:
+        con.close()
+    return "stored"
 
 
 def export(db_path: Path | str, out: Path) -> int:

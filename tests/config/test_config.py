@@ -83,3 +83,17 @@ def test_status_map_adds_to_the_built_in_map(tmp_path):
     assert config.status_map["awaiting parts"] == "wait"
     assert config.status_map["new"] == "work"
     assert config.status_map["closed"] == "closed"
+
+
+def test_every_environment_variable_is_documented():
+    root = DOC.parents[1]
+    used = {
+        name
+        for folder in ("pipelines", "dashboards")
+        for path in (root / folder).rglob("*.py")
+        for name in re.findall(r"TIERLENS_[A-Z_]+", path.read_text())
+    }
+    assert used >= {"TIERLENS_MEMORY_LIMIT", "TIERLENS_LOCK_WAIT"}
+    table = DOC.read_text().split("## Environment variables", 1)[1]
+    for name in sorted(used):
+        assert f"`{name}`" in table, f"docs/configuration.md does not document {name}"
