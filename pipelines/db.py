@@ -162,6 +162,17 @@ class DatabaseBusy(TierlensError):
     """Another process holds the database file."""
 
 
+def require_database(path: Path | str) -> Path:
+    """The database file, or a TierlensError saying how to create one."""
+    found = Path(path)
+    if not found.exists():
+        raise TierlensError(
+            f"{found}: no such database. Run `tierlens ingest DATA --db {found}` and "
+            f"`tierlens build --db {found}` first."
+        )
+    return found
+
+
 def connect(
     path: Path | str = DEFAULT_DB,
     *,

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.config import Config
-from pipelines.db import connect, scalar
+from pipelines.db import connect, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
 from pipelines.metrics import METRICS
@@ -68,12 +68,7 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 def open_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a database that has a published build."""
-    path = Path(db_path)
-    if not path.exists():
-        raise TierlensError(
-            f"{path}: no such database. Run `tierlens ingest DATA --db {path}` "
-            f"and `tierlens build --db {path}` first."
-        )
+    path = require_database(db_path)
     con = connect(path, read_only=True)
     published = scalar(
         con,

@@ -22,7 +22,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from pipelines.db import connect
+from pipelines.db import connect, require_database
 from pipelines.errors import TierlensError
 
 COUNTERS = {
@@ -38,9 +38,7 @@ class Reconciliation:
 
 
 def _connect(db: Path | str) -> duckdb.DuckDBPyConnection:
-    if not Path(db).exists():
-        raise TierlensError(f"{db}: no such database (run tierlens ingest and build first)")
-    con = connect(db, read_only=True)
+    con = connect(require_database(db), read_only=True)
     row = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'analytics' "
         "and table_name in ('fct_tickets', 'int_ticket_events')"

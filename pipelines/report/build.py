@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
+from pipelines.db import require_database
 from pipelines.errors import TierlensError
 from pipelines.report.html import page, write_atomic
 from pipelines.serving import read_pointer
@@ -37,7 +38,7 @@ def render_html(
     from dashboards import data
     from pipelines.report.content import SECTIONS, Scope
 
-    pointer = read_pointer(db_path)
+    pointer = read_pointer(require_database(db_path))
     if pointer is None:
         raise TierlensError(
             f"{db_path}: no published build. Run `tierlens build --db {db_path}` first."

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.errors import TierlensError
 from pipelines.kpis import open_published
 from pipelines.review.estimate import agreement, stratified_rate
 from pipelines.review.sampling import SampleResult
@@ -43,8 +44,7 @@ def print_estimate(db: Path | str, sample_id: str, console: Console) -> None:
     finally:
         con.close()
     if items.is_empty():
-        console.print(f"no sample {sample_id!r} (see `tierlens review sample`)")
-        return
+        raise TierlensError(f"no sample {sample_id!r} in {db} (see `tierlens review sample`)")
     est = stratified_rate(items)
     agree = agreement(items)
     if est.value is None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.db import connect, scalar
+from pipelines.db import connect, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.serving import sample_file
 
@@ -175,7 +175,7 @@ def create_sample(
     """Draw and store a sample; drawing the same (week, partner, seed, n) again returns it."""
     if n < 1:
         raise TierlensError("--n must be at least 1")
-    con = connect(db_path)
+    con = connect(require_database(db_path))
     try:
         if not scalar(
             con,

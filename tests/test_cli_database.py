@@ -1,5 +1,6 @@
-"""Another process holding the database file: commands wait for it, then say so
-plainly (never a traceback)."""
+"""The database file as commands find it: missing (they say how to create it, and
+never create an empty one), or held by another process (they wait for it, then say
+so plainly). Never a traceback."""
 
 from __future__ import annotations
 
@@ -75,4 +76,27 @@ def test_command_on_a_busy_database_exits_2_with_a_message(
         holder.wait()
     assert result.exit_code == 2
     assert "is in use by another process" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["kpis"],
+        ["export", "out.parquet"],
+        ["reconcile"],
+        ["review", "sample"],
+        ["review", "estimate", "S1"],
+        ["report", "--out", "week.html"],
+    ],
+)
+def test_missing_database_is_named_and_not_created(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nope.duckdb"
+    result = CliRunner().invoke(app, [*command, "--db", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert f"{missing}: no such database" in " ".join(result.output.split())
+    assert not missing.exists()
     assert "Traceback" not in result.output
