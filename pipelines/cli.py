@@ -115,8 +115,16 @@ def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
 
     summary = run_build(db, load_config(config), console=console)
     console.print(
-        f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed"
+        f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed; "
+        f"{summary.resolved_tickets:,} resolved tickets in the KPIs, "
+        f"{summary.open_tickets:,} open (backlog)"
     )
+    if summary.resolved_tickets + summary.open_tickets == 0:
+        err_console.print(
+            f"[yellow]note:[/] no tickets loaded yet: `tierlens ingest EXPORTS --db {db}`, "
+            "then build again",
+            highlight=False,
+        )
 
 
 @app.command()

@@ -8,7 +8,8 @@ produces ("tickets" and/or "events"), a DuckDB temp table or view with
   - any of the canonical columns of that kind (see schema.CONTRACTS), as varchar,
     named as in the canonical files (e.g. `group`, not `group_name`);
   - _line bigint and _raw_line varchar (where the row came from, for rejects and
-    lineage);
+    lineage); or, without _raw_line, Staged.lines naming a table (ln, raw) of the
+    file's lines to look the text up in;
   - optionally _reject_reason varchar (a problem the adapter found; null if none).
 
 Validation (types, missing values, timestamps and date order, reasons) and loading
@@ -36,6 +37,9 @@ class Staged:
     kind: str
     table: str
     ignored_columns: tuple[str, ...] = field(default_factory=tuple)
+    # a temp table (ln, raw) with the text of each line, when `table` has no
+    # _raw_line (see readers.read_file's raw_apart)
+    lines: str | None = None
 
 
 # (con, file, config, kind given by the user or None, unique table-name prefix)
@@ -67,11 +71,12 @@ def read_canonical(
 ) -> dict[str, Staged]:
     """The canonical CSV / JSON Lines / Parquet files."""
     del config  # the canonical files need no settings to be read
-    raw = read_file(con, info, name)
+    # validation trims every value, and rejects quote their line from the lines table
+    raw = read_file(con, info, name, raw_apart=True, trim=False)
     kind = kind or detect_kind(raw.columns, info.path.name, info.label)
     known = set(CONTRACTS[kind].names)
     ignored = tuple(c for c in raw.columns if c not in known)
-    return {kind: Staged(kind, raw.table, ignored)}
+    return {kind: Staged(kind, raw.table, ignored, raw.lines)}
 
 
 FORMATS: dict[str, FormatReader] = {"canonical": read_canonical}

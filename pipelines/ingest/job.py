@@ -187,7 +187,9 @@ def _run(
         if done is not None:
             results.append(FileResult(info.label, st.kind, already_loaded_batch=done))
             step(f"{info.label}: already loaded", 2)
-            con.execute(f"drop table if exists {st.table}")
+            for table in (st.table, st.lines):
+                if table is not None:
+                    con.execute(f"drop table if exists {table}")
             continue
         results.append(_load_one(con, info, st, config, source, f"_typed_{i}_{st.kind}", step))
     return results
@@ -214,9 +216,11 @@ def _load_one(
         batch_id=load.next_batch_id(con), source=source, kind=st.kind, file_path=info.label,
         content_hash=info.content_hash, started_at=started,
     )
-    counts = load.load_batch(con, typed, batch)
+    counts = load.load_batch(con, typed, batch, st.lines)
     reasons = _top_reasons(con, typed, info.label)
-    con.execute(f"drop table if exists {typed}")
+    for table in (typed, st.lines):
+        if table is not None:
+            con.execute(f"drop table if exists {table}")
     return FileResult(
         file=info.label, kind=st.kind, batch_id=batch.batch_id, rows_read=counts.rows_read,
         rows_loaded=counts.rows_loaded, rows_rejected=counts.rows_rejected,

@@ -74,11 +74,19 @@ def find_loaded_batch(
     return None if row is None or row[0] is None else int(row[0])
 
 
-def insert_rejects(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> int:
+def insert_rejects(
+    con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo, lines: str | None = None
+) -> int:
+    """Rejected rows to meta.rejects; their text from `lines` (ln, raw) when given."""
+    raw, join = "t._raw_line", ""
+    if lines is not None:
+        raw, join = "coalesce(t._raw_line, l.raw)", f"left join {lines} l on l.ln = t._line"
     con.execute(
         f"""insert into meta.rejects (batch_id, source_file, line, raw_line, reason)
-            select {batch.batch_id}, {sql_str(batch.file_path)}, _line, _raw_line, _reject_reason
-            from {typed} where _reject_reason is not null order by _line"""
+            select {batch.batch_id}, {sql_str(batch.file_path)}, t._line, {raw},
+                t._reject_reason
+            from (select * from {typed} where _reject_reason is not null) t {join}
+            order by t._line"""
     )
     row = con.execute(f"select count(_reject_reason) from {typed}").fetchone()
     return int(row[0]) if row else 0
@@ -166,11 +174,14 @@ def record_batch(
     )
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> LoadCounts:
-    """Rejects to meta.rejects, good rows to raw.<kind>, one row to meta.batches."""
+def load_batch(
+    con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo, lines: str | None = None
+) -> LoadCounts:
+    """Rejects to meta.rejects (their text from `lines` when given), good rows to
+    raw.<kind>, one row to meta.batches."""
     row = con.execute(f"select count(*) from {typed}").fetchone()
     read = int(row[0]) if row else 0
-    rejected = insert_rejects(con, typed, batch)
+    rejected = insert_rejects(con, typed, batch, lines)
     if batch.kind == "tickets":
         new = upsert_tickets(con, typed, batch)
     else:

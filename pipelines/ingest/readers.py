@@ -56,6 +56,10 @@ class RawTable:
     table: str
     columns: list[str]  # normalised header names, in file order
     header: list[str]  # header names as written
+    # With read_file(..., raw_apart=True) on a CSV whose records are single lines:
+    # the temp table (ln, raw) of the file's lines, and `table` has no _raw_line
+    # (the caller looks a line up by _line when it needs the text, and drops this).
+    lines: str | None = None
 
 
 def sql_str(value: str) -> str:
@@ -152,18 +156,35 @@ def _scan_text(path: Path, label: str) -> tuple[str, str]:
     return ("utf-8" if utf8 else "latin-1"), free[0]
 
 
-def read_file(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str) -> RawTable:
-    """Read the file into temp table `table` (see the module docstring for its shape)."""
+def read_file(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    table: str,
+    *,
+    raw_apart: bool = False,
+    trim: bool = True,
+) -> RawTable:
+    """Read the file into temp table `table` (see the module docstring for its shape).
+
+    `raw_apart`: for a CSV file whose records are single lines, leave _raw_line out of
+    `table` and keep the table of lines instead (RawTable.lines): the text of a
+    million-ticket events file is then held once instead of three times.
+    `trim=False`: CSV fields of lines without quotes keep their surrounding spaces,
+    for a caller that trims every value anyway (validation does)."""
     try:
         if info.format == "parquet":
             return _read_parquet(con, info, table)
         lines = _read_lines(con, info, f"{table}_lines")
+        kept = False
         try:
             if info.format == "jsonl":
                 return _read_jsonl(con, info, lines, table)
-            return _read_csv(con, info, lines, table)
+            raw = _read_csv(con, info, lines, table, raw_apart=raw_apart, trim=trim)
+            kept = raw.lines is not None
+            return raw
         finally:
-            con.execute(f"drop table if exists {lines}")
+            if not kept:
+                con.execute(f"drop table if exists {lines}")
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{info.label}: cannot read the file ({first})") from None
@@ -215,7 +236,13 @@ def _check_header(label: str, header: list[str]) -> list[str]:
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, info: FileInfo, lines: str, table: str
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    lines: str,
+    table: str,
+    *,
+    raw_apart: bool,
+    trim: bool,
 ) -> RawTable:
     first = con.execute(
         f"select ln, raw from {lines} where trim(coalesce(raw, '')) <> '' "
@@ -256,6 +283,7 @@ def _read_csv(
         """
     else:
         records = f"select ln as _line, raw as _raw_line from {lines} where ln > {header_row}"
+    apart = raw_apart and not (multiline and multiline[0])
 
     d_sql = sql_str(delim)
     cls = "\\t" if delim == "\t" else re.escape(delim)
@@ -272,14 +300,18 @@ def _read_csv(
         # regex matches after the first begin with the delimiter (split parts do not)
         raw = f"_f[{i}]" if i == 1 else f"if(_q, _f[{i}][2:], _f[{i}])"
         v = f"trim({raw})"
-        cols.append(
+        unquoted = (
             f"case when length({v}) >= 2 and starts_with({v}, '\"') and ends_with({v}, '\"') "
-            f"then replace({v}[2:-2], '\"\"', '\"') else {v} end as {quote_ident(name)}"
+            f"then replace({v}[2:-2], '\"\"', '\"') else {v} end"
         )
+        if trim:
+            cols.append(f"{unquoted} as {quote_ident(name)}")
+        else:  # a line without quotes keeps its fields as they are (the caller trims)
+            cols.append(f"case when _q then {unquoted} else _f[{i}] end as {quote_ident(name)}")
     con.execute(
         f"""
         create or replace temp table {table} as
-        select _line, _raw_line,
+        select _line, {"" if apart else "_raw_line, "}
             case when len(_f) <> {n} then
                 'line has ' || len(_f) || ' fields but the header has {n}' end
                 as _reject_reason,
@@ -291,7 +323,7 @@ def _read_csv(
         )
         """
     )
-    return RawTable(table, names, header)
+    return RawTable(table, names, header, lines if apart else None)
 
 
 def _read_jsonl(

@@ -15,7 +15,7 @@ import duckdb
 from rich.console import Console
 
 from pipelines.config import Config
-from pipelines.db import connect, scalar
+from pipelines.db import connect, require_database, scalar
 from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
@@ -35,6 +35,8 @@ class BuildSummary:
     models: int
     tests: int
     seconds: float
+    resolved_tickets: int = 0
+    open_tickets: int = 0
 
 
 def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -114,7 +116,7 @@ def run_build(
     started = time.perf_counter()
     models = discover(sql_dir)
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
-    con = connect(db_path)
+    con = connect(require_database(db_path))
     try:
         apply_memory_limit(con)
         con.execute("begin transaction")
@@ -141,6 +143,10 @@ def run_build(
                 "unchanged:\n" + "\n".join(failures)
             )
         _publish(con, schema, models)
+        resolved, still_open = con.execute(
+            f"select count(*) filter (where state = 'resolved'), "
+            f"count(*) filter (where state = 'open') from {schema}.fct_tickets"
+        ).fetchall()[0]
         last_batch = scalar(con, "select max(batch_id) from meta.batches")
         con.execute(
             "insert into meta.builds values (?, now(), ?, ?, ?, ?)",
@@ -155,4 +161,12 @@ def run_build(
         publish_snapshot(con, db_path, build_id, sql_dir=sql_dir)
     finally:
         con.close()
-    return BuildSummary(build_id, schema, len(models), len(tests), time.perf_counter() - started)
+    return BuildSummary(
+        build_id,
+        schema,
+        len(models),
+        len(tests),
+        time.perf_counter() - started,
+        int(resolved),
+        int(still_open),
+    )

@@ -146,6 +146,25 @@ def test_quoted_newline_keeps_later_line_numbers(make, db: Path) -> None:
     ]
 
 
+def test_spaces_around_values_are_trimmed_and_rejects_keep_their_text(make, db: Path) -> None:
+    path = make(
+        "events.csv",
+        f"{EVENTS_HEADER}\n"
+        " T1 , 2024-01-01 10:00 ,, SD , L1 , ann , New ,public,  hello  \n"
+        'T1,2024-01-01 10:05,,SD,L1," ann ",Assigned,public,"a, b"\n'
+        "T1 , not a time ,,SD,L1,ann,Assigned,public,\n",
+    )
+    run_ingest([path], db_path=db)
+    assert query(db, "select ticket_id, group_name, agent, status, note_text from raw.events "
+                     "order by _line") == [
+        ("T1", "SD", "ann", "New", "hello"),
+        ("T1", "SD", "ann", "Assigned", "a, b"),
+    ]
+    assert query(db, "select line, raw_line from meta.rejects") == [
+        ("4", "T1 , not a time ,,SD,L1,ann,Assigned,public,"),
+    ]
+
+
 def test_row_with_wrong_field_count_is_rejected(make, db: Path) -> None:
     path = make("tickets.csv", "ticket_id,client\nT1,Acme\nT2,Globex,extra\n")
     run_ingest([path], db_path=db)

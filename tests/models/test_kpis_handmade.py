@@ -31,7 +31,8 @@ import pytest
 
 from pipelines.config import Config
 from pipelines.kpis import kpi_table
-from tests.models.timelines import Ev, Ticket, build, kpi
+from pipelines.models.runner import run_build
+from tests.models.timelines import Ev, Ticket, build, kpi, load
 
 COMPLETE_NOTE = (
     "User issue: Outlook crashes. Troubleshooting performed: safe mode, repair. "
@@ -254,6 +255,14 @@ def test_mttr_ratio_in_the_kpi_table(tmp_path):
     assert row["sample"] == 2
     assert row["status"] == "insufficient"  # 2 cases are under the minimum sample of 20
     assert row["numerator"] is None and row["ci_low"] is None
+
+
+def test_build_counts_resolved_and_open_tickets(tmp_path):
+    """Ten tickets: T7 is open, the nine others resolved."""
+    db = tmp_path / "t.duckdb"
+    load(db, handmade())
+    summary = run_build(db, Config())
+    assert (summary.resolved_tickets, summary.open_tickets) == (9, 1)
 
 
 def test_open_ticket_is_backlog_not_in_rates(con):
