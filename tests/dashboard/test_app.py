@@ -266,7 +266,10 @@ def test_empty_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from pipelines.config import Config
     from pipelines.models.runner import run_build
 
+    from pipelines.db import connect
+
     db = tmp_path / "empty.duckdb"
+    connect(db).close()  # a database with nothing loaded yet
     run_build(db, Config())
     at = app_test(db, monkeypatch).run()
     assert not at.exception
