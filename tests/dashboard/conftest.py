@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import chdir
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,8 @@ def build_sample(folder: Path, n_tickets: int, seed: int) -> Path:
     data = folder / "sample"
     write_sample(data, n_tickets=n_tickets, seed=seed)
     db = folder / "tierlens.duckdb"
-    run_ingest([data], db_path=db, config=Config(), source="sample")
+    with chdir(folder):  # files are recorded as given: sample/events.csv, as a user would
+        run_ingest([Path("sample")], db_path=db, config=Config(), source="sample")
     run_build(db, Config())
     return db
 

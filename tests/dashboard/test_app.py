@@ -264,9 +264,8 @@ def test_database_without_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_empty_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from pipelines.config import Config
-    from pipelines.models.runner import run_build
-
     from pipelines.db import connect
+    from pipelines.models.runner import run_build
 
     db = tmp_path / "empty.duckdb"
     connect(db).close()  # a database with nothing loaded yet
