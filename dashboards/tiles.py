@@ -129,7 +129,7 @@ def tile_html(row: dict, min_sample: int) -> str:
             f'<div class="tl-delta {_delta_class(metric, change)}">'
             f"{escape(delta)} vs previous week</div>"
             if delta
-            else '<div class="tl-delta">no change to compare</div>'
+            else '<div class="tl-delta">no comparable previous week</div>'
         )
     spark_values = row.get("spark_values") or []
     spark = sparkline_svg(

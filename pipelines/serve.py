@@ -1,4 +1,5 @@
-"""Start the Streamlit dashboard on a built database."""
+"""Start the Streamlit dashboard on a built database: `tierlens dashboard`, and a
+server on a free port for the browser tests and the benchmark."""
 
 from __future__ import annotations
 

@@ -61,7 +61,9 @@ def render() -> None:
         f"{data.backlog(snap, filters):,}. Sparklines: the last {SPARK_WEEKS} weeks."
     )
     st.html(TILE_CSS + tiles_html(tiles, data.min_sample(snap)))
-    with st.expander("Every KPI this week"):
+    # A toggle, not an expander: an expander's table is drawn even while it is closed,
+    # and a data grid is the slowest element of the page to draw.
+    if st.toggle("Every KPI this week", key="scorecard_all_kpis"):
         table = this_week.select(
             KPI=label_expr(),
             value=value_expr("value"),

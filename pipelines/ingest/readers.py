@@ -4,7 +4,8 @@ Every reader produces the same shape: one varchar column per header column (name
 by `schema.normalise_name`), plus
   _line           bigint   physical line number (header = line 1; JSONL: the line;
                            Parquet: the row number starting at 1)
-  _raw_line       varchar  the original text (Parquet: the row rendered as JSON)
+  _raw_line       varchar  the original text (Parquet: the row rendered as JSON);
+                           left out with read_file(raw_apart=True), see RawTable.lines
   _reject_reason  varchar  a problem found while splitting the line, else null
 
 How CSV is read: DuckDB reads the file as raw physical lines (one varchar column,

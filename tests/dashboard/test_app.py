@@ -90,6 +90,25 @@ def test_scorecard_tiles_and_verdict(sample_db: Path, monkeypatch: pytest.Monkey
     assert sparklines == 14
 
 
+def test_scorecard_lists_every_kpi_on_demand(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con
+):
+    at = open_page(app_test(sample_db, monkeypatch), "scorecard")
+    assert not at.dataframe  # drawn only when asked for
+    at.toggle(key="scorecard_all_kpis").set_value(True).run()
+    assert not at.exception
+    week = at.selectbox(key="scorecard_week").value
+    (n_metrics,) = snap_con.execute(
+        "select count(*) from analytics.kpi_weekly "
+        "where dimension = 'overall' and week_start = ?",
+        [week],
+    ).fetchone()
+    table = at.dataframe[0].value
+    assert len(table) == n_metrics
+    ratio = table[table["KPI"].str.startswith("Time to resolve, unnecessary escalation vs")]
+    assert ratio["value"].iloc[0].endswith("x")
+
+
 def test_scorecard_partner_filter_moves_the_rate(
     sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con
 ):
