@@ -15,14 +15,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from pipelines.config import ConfigError, load_config
 from pipelines.db import DEFAULT_DB
+from pipelines.environment import check_environment
 from pipelines.errors import TierlensError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
-err_console = Console(stderr=True)
+# Names from the data are printed as they are: no :emoji: codes (and, in say(), no markup).
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,15 +36,26 @@ ConfigOption = Annotated[
 ]
 
 
+def say(message: str, *, to: Console = console) -> None:
+    """Print a line that may hold names from the data or the command line as plain
+    text: never read as rich markup."""
+    to.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
 def friendly(func: F) -> F:
-    """Turn the errors a user can fix into one message and exit code 2."""
+    """Check the TIERLENS_* environment, then run the command; the errors a user can
+    fix become one message (as text: it may quote their data) and exit code 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_environment()
             return func(*args, **kwargs)
         except (TierlensError, ConfigError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(
+                Text.assemble(("error:", "bold red"), " ", str(exc)), highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -59,9 +73,7 @@ def sample(
     from pipelines.sample.generator import write_sample
 
     planted = write_sample(out, n_tickets=tickets, seed=seed, fmt=fmt)
-    console.print(
-        f"wrote {planted['n_tickets']} tickets and {planted['n_events']} events to {out}/"
-    )
+    say(f"wrote {planted['n_tickets']} tickets and {planted['n_events']} events to {out}/")
 
 
 @app.command()
@@ -103,7 +115,9 @@ def ingest(
     )
     print_ingest_report(result, console)
     if strict and result.rows_rejected:
-        err_console.print(f"[bold red]strict:[/] {result.rows_rejected} rows rejected")
+        err_console.print(
+            Text.assemble(("strict:", "bold red"), f" {result.rows_rejected} rows rejected")
+        )
         raise typer.Exit(1)
 
 
@@ -114,15 +128,17 @@ def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
     from pipelines.models.runner import run_build
 
     summary = run_build(db, load_config(config), console=console)
-    console.print(
+    say(
         f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed; "
         f"{summary.resolved_tickets:,} resolved tickets in the KPIs, "
         f"{summary.open_tickets:,} open (backlog)"
     )
     if summary.resolved_tickets + summary.open_tickets == 0:
         err_console.print(
-            f"[yellow]note:[/] no tickets loaded yet: `tierlens ingest EXPORTS --db {db}`, "
-            "then build again",
+            Text.assemble(
+                ("note:", "yellow"),
+                f" no tickets loaded yet: `tierlens ingest EXPORTS --db {db}`, then build again",
+            ),
             highlight=False,
         )
 
@@ -162,7 +178,7 @@ def export(
     from pipelines.kpis import export_kpis
 
     n = export_kpis(db, load_config(config), out, by=by, fmt=fmt)
-    console.print(f"wrote {n} KPI rows to {out}")
+    say(f"wrote {n} KPI rows to {out}")
 
 
 @app.command()
@@ -221,8 +237,9 @@ def report(
     from pipelines.report.build import write_report
 
     result = write_report(db, _week(week), partner=partner, out=out, fmt=fmt)  # type: ignore[arg-type]
-    console.print(
-        f"wrote the report for the week of {result.week} (build {result.build_id}) to {result.path}"
+    say(
+        f"wrote the report for the week of {result.week} (build {result.build_id}) "
+        f"to {result.path}"
     )
 
 
@@ -279,7 +296,7 @@ def review_export(
     """Write every verdict to a JSON Lines file (to carry a review to another machine)."""
     from pipelines.review.verdicts import export
 
-    console.print(f"wrote {export(db, out)} verdicts to {out}")
+    say(f"wrote {export(db, out)} verdicts to {out}")
 
 
 @review_app.command("import")
@@ -292,7 +309,7 @@ def review_import(
     from pipelines.review.verdicts import import_file
 
     read, new = import_file(db, path)
-    console.print(f"read {read} verdicts from {path}: {new} new, {read - new} already present")
+    say(f"read {read} verdicts from {path}: {new} new, {read - new} already present")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,13 +10,13 @@ Schemas:
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 
 import duckdb
 
+from pipelines.environment import lock_wait_seconds
 from pipelines.errors import TierlensError
 
 DEFAULT_DB = "tierlens.duckdb"
@@ -154,8 +154,10 @@ create table if not exists raw.events (
 
 
 # How long a command waits for another process's hold on the database file to end
-# (DuckDB allows one writer, or many readers, per file at a time).
-LOCK_WAIT_SECONDS = float(os.environ.get("TIERLENS_LOCK_WAIT", "15"))
+# (DuckDB allows one writer, or many readers, per file at a time): None reads
+# TIERLENS_LOCK_WAIT (default 15 s) at each connect, so a bad value is an error
+# message rather than a failed import.
+LOCK_WAIT_SECONDS: float | None = None
 
 
 class DatabaseBusy(TierlensError):
@@ -185,7 +187,10 @@ def connect(
     verdict), wait up to `wait_seconds` (default TIERLENS_LOCK_WAIT, 15 s), then
     raise DatabaseBusy naming the process; any other failure to open the file is a
     TierlensError with DuckDB's reason."""
-    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    if wait_seconds is not None:
+        wait = wait_seconds
+    else:
+        wait = lock_wait_seconds() if LOCK_WAIT_SECONDS is None else LOCK_WAIT_SECONDS
     deadline = time.monotonic() + wait
     while True:
         try:

@@ -36,7 +36,8 @@ def run_demo(db: Path, *, serve: bool, port: int, console: Console) -> None:
     console.rule("4. KPIs, all weeks")
     render_kpis(kpi_table(db, config), "table", console)
     console.print(
-        f"database: {db}  ({result.rows_loaded} rows loaded, {result.rows_rejected} rejected)"
+        f"database: {db}  ({result.rows_loaded} rows loaded, {result.rows_rejected} rejected)",
+        markup=False,
     )
     if serve:
         from pipelines.serve import serve_dashboard

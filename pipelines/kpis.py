@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.config import Config
 from pipelines.db import connect, require_database, scalar
@@ -238,9 +239,9 @@ def kpi_table(
 
 def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
     if fmt == "csv":
-        console.print(frame.write_csv(), end="", highlight=False, soft_wrap=True)
+        console.print(frame.write_csv(), end="", highlight=False, markup=False, soft_wrap=True)
     elif fmt == "json":
-        console.print(frame.write_json(), highlight=False, soft_wrap=True)
+        console.print(frame.write_json(), highlight=False, markup=False, soft_wrap=True)
     elif fmt == "table":
         wide = console if console.width >= 140 else Console(width=140, file=console.file)
         wide.print(_rich_table(frame))
@@ -271,12 +272,12 @@ def _rich_table(frame: pl.DataFrame) -> Table:
         )
         status = row["status"]
         table.add_row(
-            *(str(row[d]) if row[d] is not None else "-" for d in dims),
+            *(Text(str(row[d])) if row[d] is not None else "-" for d in dims),  # not markup
             row["metric"],
             fmt_value(row["value"], unit),
             n,
             ci,
-            row["target"] or "",
+            Text(row["target"] or ""),
             f"[{colours[status]}]{status}[/]" if status in colours else status,
         )
     return table

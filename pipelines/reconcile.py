@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.db import connect, require_database
 from pipelines.errors import TierlensError
@@ -167,8 +168,8 @@ def _table(frame: pl.DataFrame, title: str) -> Table:
     for c in frame.columns:
         table.add_column(c, justify="right" if frame[c].dtype.is_numeric() else "left")
     for row in frame.iter_rows():
-        table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
-                        for v in row))
+        table.add_row(*(Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
+                        for v in row))  # values from the data: text, never markup
     return table
 
 

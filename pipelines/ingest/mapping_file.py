@@ -33,6 +33,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipelines.config import _check_zone
@@ -40,6 +41,19 @@ from pipelines.errors import InputError
 from pipelines.ingest.schema import CONTRACTS, normalise_name
 
 CANONICAL = {*CONTRACTS["tickets"].names, *CONTRACTS["events"].names}
+
+
+def _duckdb_refuses(sql: str, value: str) -> str | None:
+    """DuckDB's reason for refusing `value` in `sql` (a {} for it, as a literal): the
+    mapping's patterns and formats run in DuckDB, whose rules are not Python's (RE2
+    regular expressions, its own strptime), so DuckDB checks them."""
+    literal = "'" + value.replace("'", "''") + "'"
+    with duckdb.connect() as con:
+        try:
+            con.execute(sql.format(literal)).fetchall()
+        except duckdb.Error as exc:
+            return " ".join(str(exc).split()).removeprefix("Invalid Input Error: ")
+    return None
 
 
 class _Strict(BaseModel):
@@ -63,6 +77,12 @@ class ColumnSpec(_Strict):
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
+            refused = _duckdb_refuses("select regexp_matches('', {})", v)
+            if refused:
+                raise ValueError(
+                    f"bad regular expression {v!r}: {refused} (RE2 syntax: no look-around "
+                    "or back-references)"
+                )
             try:
                 if re.compile(v).groups < 1:
                     raise ValueError(f"pattern {v!r} needs one capture group ( )")
@@ -91,6 +111,21 @@ class TimestampSpec(_Strict):
     @classmethod
     def _zone(cls, v: str | None) -> str | None:
         return _check_zone(v) if v is not None else None
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if v == "auto":
+            return v
+        refused = _duckdb_refuses("select try_strptime('', {})", v) if "%" in v else (
+            "it has no % directive"
+        )
+        if refused:
+            raise ValueError(
+                f"bad strptime format {v!r}: {refused} (e.g. '%m/%d/%Y %I:%M %p', or \"auto\"; "
+                "see docs/adapters.md)"
+            )
+        return v
 
 
 class EventSpec(_Strict):
@@ -151,5 +186,9 @@ def load_mapping(path: Path | str) -> Mapping:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
-            lines.append(f"  {key}: {msg}")
-        raise InputError(f"{path}: invalid mapping\n" + "\n".join(lines)) from None
+            lines.append(f"{key}: {msg}")
+        if len(lines) == 1:
+            raise InputError(f"{path}: invalid mapping: {lines[0]}") from None
+        raise InputError(
+            f"{path}: invalid mapping\n" + "\n".join(f"  {line}" for line in lines)
+        ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.ingest.job import IngestResult
 
@@ -18,12 +19,12 @@ def print_ingest_report(result: IngestResult, console: Console) -> None:
     for f in result.files:
         if f.already_loaded_batch is not None:
             table.add_row(
-                f.file, f.kind or "", f"already loaded in batch {f.already_loaded_batch}",
+                Text(f.file), f.kind or "", f"already loaded in batch {f.already_loaded_batch}",
                 "", "", "", "",
             )
             continue
-        table.add_row(
-            f.file, f.kind or "", str(f.batch_id), f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+        table.add_row(  # a file name is text, never markup
+            Text(f.file), f.kind or "", str(f.batch_id), f"{f.rows_read:,}", f"{f.rows_loaded:,}",
             f"[red]{f.rows_rejected:,}[/]" if f.rows_rejected else "0", f"{f.rows_new:,}",
         )
     if len(result.files) > 1:
@@ -36,14 +37,14 @@ def print_ingest_report(result: IngestResult, console: Console) -> None:
     for f in result.files:
         if f.already_loaded_batch is not None:
             console.print(f"{f.file}: already loaded in batch {f.already_loaded_batch}",
-                          highlight=False, soft_wrap=True)
+                          highlight=False, markup=False, soft_wrap=True)
         if f.ignored_columns:
             console.print(f"{f.file}: ignored columns: {', '.join(f.ignored_columns)}",
-                          highlight=False, soft_wrap=True)
+                          highlight=False, markup=False, soft_wrap=True)
         if f.date_order:
             first = "day-first" if f.date_order == "dmy" else "month-first"
             console.print(f"{f.file}: dates read {first} ({f.date_order})",
-                          highlight=False, soft_wrap=True)
+                          highlight=False, markup=False, soft_wrap=True)
 
     reasons = result.reject_reasons
     if reasons:

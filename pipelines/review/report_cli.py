@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.errors import TierlensError
 from pipelines.kpis import open_published
@@ -17,8 +18,11 @@ from pipelines.review.store import sample_items
 def print_sample(result: SampleResult, console: Console) -> None:
     who = f", partner {result.partner}" if result.partner else ""
     console.print(
-        f"sample [bold]{result.sample_id}[/]: {result.n_drawn} of {result.population} "
-        f"escalations in the week of {result.week_start}{who}"
+        Text.assemble(
+            "sample ", (result.sample_id, "bold"),
+            f": {result.n_drawn} of {result.population} escalations in the week of "
+            f"{result.week_start}{who}",
+        )
     )
     if result.raised:
         console.print(
@@ -27,11 +31,11 @@ def print_sample(result: SampleResult, console: Console) -> None:
         )
     table = Table("#", "escalation", "stratum", "why", "weight")
     for i, row in enumerate(result.items.iter_rows(named=True), start=1):
-        table.add_row(
+        table.add_row(  # names from the data: text, never markup
             str(i),
-            row["escalation_id"],
-            row["stratum"],
-            row["suspicion_reasons"] or "",
+            Text(row["escalation_id"]),
+            Text(row["stratum"]),
+            Text(row["suspicion_reasons"] or ""),
             f"{row['weight']:.2f}",
         )
     console.print(table)
@@ -48,7 +52,9 @@ def print_estimate(db: Path | str, sample_id: str, console: Console) -> None:
     est = stratified_rate(items)
     agree = agreement(items)
     if est.value is None:
-        console.print(f"{sample_id}: no verdicts yet ({items.height} escalations to review)")
+        console.print(
+            f"{sample_id}: no verdicts yet ({items.height} escalations to review)", markup=False
+        )
         return
     console.print(
         f"reviewed unnecessary-escalation rate: [bold]{est.value:.1%}[/] "
