@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEFAULT_CONFIG_NAME = "tierlens.toml"
 
 Tier = Literal["L1", "L2", "L3", "L4"]
+Priority = Literal["P1", "P2", "P3", "P4"]
 StatusClass = Literal["queue", "work", "wait", "resolved", "closed", "cancelled"]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = (
@@ -198,8 +199,61 @@ class IngestSettings(_Strict):
     source_timezone: str = Field("UTC", description="zone of timestamps with no offset")
     date_order: Literal["auto", "ymd", "dmy", "mdy"] = "auto"
     default_partner: str = "default"
+    earliest: date = Field(
+        date(1990, 1, 1), description="first plausible day of a timestamp (from 00:00 UTC)"
+    )
+    latest: date | None = Field(
+        None,
+        description="last plausible day of a timestamp (to 24:00 UTC); "
+        "unset: the start of the ingest run plus one day",
+    )
+    sla_due_days_ahead: int = Field(
+        365, ge=0, description="sla_due_at may lie this many days after the latest bound"
+    )
 
     _zone = field_validator("source_timezone")(_check_zone)
+
+    @model_validator(mode="after")
+    def _window_not_empty(self) -> IngestSettings:
+        if self.latest is not None and self.latest < self.earliest:
+            raise ValueError(
+                f"latest ({self.latest}) is before earliest ({self.earliest}): "
+                "no timestamp would be plausible"
+            )
+        return self
+
+
+# Whitespace folded in priority values before the map is looked up: the same set in
+# Python (config keys) and in SQL (values of a file), so both sides agree.
+PRIORITY_SPACE = r"[ \t\n\r\f]+"
+
+
+def priority_key(value: str) -> str:
+    """A priority value as looked up in the map: trimmed, lower case, each run of
+    whitespace one space."""
+    return re.sub(PRIORITY_SPACE, " ", value.lower()).strip(" ")
+
+
+# Built-in priority scales (keys as priority_key gives them). A file's priority must be
+# one of these or a key of [priority_map]; anything else is rejected, never guessed.
+CANONICAL_PRIORITIES: dict[str, Priority] = {
+    "p1": "P1", "p2": "P2", "p3": "P3", "p4": "P4",
+    "p 1": "P1", "p 2": "P2", "p 3": "P3", "p 4": "P4",
+    "1": "P1", "2": "P2", "3": "P3", "4": "P4",
+    "critical": "P1", "high": "P2", "medium": "P3", "moderate": "P3", "low": "P4",
+}
+SERVICENOW_PRIORITIES: dict[str, Priority] = {
+    "1 - critical": "P1", "2 - high": "P2", "3 - moderate": "P3", "4 - low": "P4",
+    # ServiceNow's fifth level has no P5 here: planning work is counted with P4.
+    "5 - planning": "P4",
+}
+ZENDESK_PRIORITIES: dict[str, Priority] = {
+    "urgent": "P1", "high": "P2", "normal": "P3", "low": "P4",
+}
+
+
+def _default_priority_map() -> dict[str, Priority]:
+    return {**CANONICAL_PRIORITIES, **SERVICENOW_PRIORITIES, **ZENDESK_PRIORITIES}
 
 
 class Config(_Strict):
@@ -209,6 +263,7 @@ class Config(_Strict):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     tier_map: list[TierRule] = Field(default_factory=_default_tier_map)
     status_map: dict[str, StatusClass] = Field(default_factory=_default_status_map)
+    priority_map: dict[str, Priority] = Field(default_factory=_default_priority_map)
     targets: dict[str, Target] = Field(default_factory=_default_targets)
     partner_targets: dict[str, dict[str, Target]] = Field(default_factory=dict)
     escalation: EscalationRules = Field(default_factory=EscalationRules)
@@ -219,6 +274,22 @@ class Config(_Strict):
     @classmethod
     def _merge_status_map(cls, value: dict[str, str]) -> dict[str, str]:
         return {**_default_status_map(), **{k.strip().lower(): v for k, v in value.items()}}
+
+    @field_validator("priority_map")
+    @classmethod
+    def _merge_priority_map(cls, value: dict[str, Priority]) -> dict[str, Priority]:
+        given: dict[str, str] = {}
+        for raw in value:
+            key = priority_key(raw)
+            if not key:
+                raise ValueError("an empty priority value cannot be mapped")
+            if key in given and given[key] != raw:
+                raise ValueError(
+                    f"{given[key]!r} and {raw!r} are the same priority value "
+                    "(compared ignoring case and spaces): keep one"
+                )
+            given[key] = raw
+        return {**_default_priority_map(), **{priority_key(k): v for k, v in value.items()}}
 
     @field_validator("targets")
     @classmethod

@@ -16,6 +16,10 @@ Kind = Literal["tickets", "events"]
 KINDS: tuple[Kind, ...] = ("tickets", "events")
 
 ColumnType = Literal["text", "timestamp", "integer", "boolean", "priority", "note_kind"]
+# Which plausible window a timestamp column is checked against (plausibility.windows):
+# "event" for what has happened (up to about now), "due" for deadlines, which may lie
+# ahead (ingest.sla_due_days_ahead more days).
+TimestampWindow = Literal["event", "due"]
 
 # Values that mean "no value" in every column, compared after trimming.
 MISSING_TOKENS: tuple[str, ...] = ("", "?", "NULL", "null", "N/A")
@@ -25,9 +29,7 @@ DATA_SUFFIXES: tuple[str, ...] = (
     ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".jsonl", ".ndjson",
 )
 
-PRIORITY_WORDS: dict[str, str] = {
-    "critical": "P1", "high": "P2", "medium": "P3", "moderate": "P3", "low": "P4",
-}
+# Priorities are read through Config.priority_map (built-in scales + [priority_map]).
 NOTE_KINDS: tuple[str, ...] = ("public", "internal", "escalation")
 TRUE_TOKENS: tuple[str, ...] = ("true", "t", "yes", "y", "1")
 FALSE_TOKENS: tuple[str, ...] = ("false", "f", "no", "n", "0")
@@ -42,6 +44,7 @@ class ColumnRule(BaseModel):
     target: str
     type: ColumnType = "text"
     required: bool = False
+    window: TimestampWindow = "event"
 
 
 class Contract(BaseModel):
@@ -72,7 +75,7 @@ TICKETS = Contract(
         ColumnRule(name="channel", target="channel"),
         ColumnRule(name="resolution_code", target="resolution_code"),
         ColumnRule(name="kb_article_id", target="kb_article_id"),
-        ColumnRule(name="sla_due_at", target="sla_due_at", type="timestamp"),
+        ColumnRule(name="sla_due_at", target="sla_due_at", type="timestamp", window="due"),
         ColumnRule(name="sla_met", target="sla_met", type="boolean"),
         ColumnRule(
             name="reported_reassignment_count", target="reported_reassignment_count",

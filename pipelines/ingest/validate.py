@@ -11,6 +11,10 @@ with an offset are exact; naive values are read in `ingest.source_timezone`. The
 day/month order comes from `ingest.date_order`, or with "auto" from the file itself:
 a first field above 12 means day-first, a second field above 12 means month-first;
 both is an error, neither (all ambiguous) is an error asking for the setting.
+
+Plausibility (plausibility.py): an offset no time zone uses does not parse; a parsed
+timestamp outside the run's window is rejected; a priority not in the priority map is
+rejected. Nothing is coerced.
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines.errors import InputError
+from pipelines.ingest.plausibility import (
+    REAL_OFFSET,
+    Window,
+    priority_sql,
+    shown,
+    timestamp_reason,
+    windows,
+)
 from pipelines.ingest.readers import quote_ident, sql_str
 from pipelines.ingest.schema import (
     CONTRACTS,
@@ -28,7 +40,6 @@ from pipelines.ingest.schema import (
     MISSING_TOKENS,
     NOTE_KINDS,
     PARSE_ERROR_COLUMN,
-    PRIORITY_WORDS,
     TRUE_TOKENS,
     ColumnRule,
 )
@@ -43,13 +54,13 @@ _FAST_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
 FAST_NAIVE_ISO = r"^\d{4}-\d{1,2}-\d{1,2}" + _FAST_TIME + "$"
 FAST_OFFSET_ISO = (
     r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
-    r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+    r"(?:Z|" + REAL_OFFSET + ")$"
 )
+_REAL_ZONE = "^" + REAL_OFFSET + "$"
 FAST_SLASH_DM = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
 _SLASH_FORMATS = ("{0} %H:%M", "{0} %H:%M:%S", "{0} %H:%M:%S.%f", "{0}")
 _ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]
 _DM_PARTS = ["a", "b", "y", "h", "mi", "s", "fr", "ap", "tz"]
-_MAX_SHOWN = 80
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,6 @@ def _one_of(expr: str, values: tuple[str, ...]) -> str:
     strings as a join per column, which costs seconds on a large file; the
     equalities are the same test (null when expr is null) at a fraction of that."""
     return "(" + " or ".join(f"{expr} = {sql_str(v)}" for v in values) + ")"
-
-
-def _shown(v: str) -> str:
-    """SQL for the value as quoted in a reason: 'value' (long values cut)."""
-    return f"'''' || left({v}, {_MAX_SHOWN}) || ''''"
 
 
 def _parts_list(names: list[str]) -> str:
@@ -94,7 +100,8 @@ def _build_ts(
     return (
         f"case when {p}.tz = '' then timezone({sql_str(zone)}, try_cast({local} as timestamp)) "
         f"when upper({p}.tz) = 'Z' then try_cast({local} || '+00:00' as timestamptz) "
-        f"else try_cast({local} || {p}.tz as timestamptz) end"
+        f"when regexp_matches({p}.tz, {sql_str(_REAL_ZONE)}) "
+        f"then try_cast({local} || {p}.tz as timestamptz) end"
     )
 
 
@@ -199,30 +206,29 @@ def _detect_order(
     return None
 
 
-def _typed(rule: ColumnRule, v: str, config: Config, ts: str | None) -> tuple[str, str | None]:
-    """(typed value SQL, reject reason SQL or None) for one column; `v` is the clean value."""
+def _typed(
+    rule: ColumnRule, v: str, config: Config, ts: str | None, window: Window | None
+) -> tuple[str, str | None]:
+    """(typed value SQL, reject reason SQL or None) for one column; `v` is the clean value,
+    and for a timestamp column `ts` its parsed value and `window` its plausible window."""
     name = rule.name
     if rule.type == "timestamp":
-        assert ts is not None
-        reason = (
-            f"case when {v} is not null and {ts} is null then "
-            f"'unparseable timestamp ' || {_shown(v)} || ' in {name}' end"
-        )
-        return ts, reason
+        assert ts is not None and window is not None
+        return ts, timestamp_reason(name, v, ts, window)
     if rule.type == "integer":
         pattern = r"^([+-]?\d+)(?:\.0*)?$"
         value = f"try_cast(nullif(regexp_extract({v}, {sql_str(pattern)}, 1), '') as bigint)"
         if rule.name == "seq":
             reason = (
                 f"case when {v} is not null and {value} is null then "
-                f"'{name} is not a whole number: ' || {_shown(v)} end"
+                f"'{name} is not a whole number: ' || {shown(v)} end"
             )
             return value, reason
         value = f"try_cast({value} as integer)"
         reason = (
             f"case when {v} is null then null "
-            f"when {value} is null then '{name} is not a whole number: ' || {_shown(v)} "
-            f"when {value} < 0 then '{name} is negative: ' || {_shown(v)} end"
+            f"when {value} is null then '{name} is not a whole number: ' || {shown(v)} "
+            f"when {value} < 0 then '{name} is negative: ' || {shown(v)} end"
         )
         return f"case when {value} >= 0 then {value} end", reason
     if rule.type == "boolean":
@@ -232,29 +238,16 @@ def _typed(rule: ColumnRule, v: str, config: Config, ts: str | None) -> tuple[st
         )
         reason = (
             f"case when {v} is not null and {value} is null then "
-            f"'{name} is not true/false (or yes/no, 1/0): ' || {_shown(v)} end"
+            f"'{name} is not true/false (or yes/no, 1/0): ' || {shown(v)} end"
         )
         return value, reason
     if rule.type == "priority":
-        words = " ".join(
-            f"when lower({v}) = {sql_str(w)} then {sql_str(p)}" for w, p in PRIORITY_WORDS.items()
-        )
-        digit = f"'P' || regexp_extract({v}, '[1-4]')"
-        value = (
-            f"case when regexp_matches(lower({v}), '^p?\\s*[1-4]$') then {digit} "
-            f"when regexp_matches(lower({v}), '^p?[1-4]\\s*[-:.]\\s*\\S.*$') then {digit} "
-            f"{words} end"
-        )
-        reason = (
-            f"case when {v} is not null and {value} is null then "
-            f"'unknown priority value ' || {_shown(v)} end"
-        )
-        return value, reason
+        return priority_sql(v, dict(config.priority_map))
     if rule.type == "note_kind":
         value = f"case when {_one_of(f'lower({v})', NOTE_KINDS)} then lower({v}) end"
         reason = (
             f"case when {v} is not null and {value} is null then "
-            f"'unknown note_kind value ' || {_shown(v)} || ' (expected "
+            f"'unknown note_kind value ' || {shown(v)} || ' (expected "
             f"{'/'.join(NOTE_KINDS)})' end"
         )
         return value, reason
@@ -302,6 +295,10 @@ def validate(
         ts_cols = [f"v_{r.name}" for r in contract.columns if r.type == "timestamp"]
         order = _detect_order(con, cleaned, ts_cols, label, config.ingest.date_order)
         zone = config.ingest.source_timezone
+        # the run's windows: its transaction's start is the same for every file
+        now = con.execute("select current_timestamp").fetchone()
+        assert now is not None
+        window = windows(config.ingest, now[0])
 
         parts = []
         for c in ts_cols:
@@ -313,14 +310,15 @@ def validate(
 
         # A line that could not be split (bad JSON, wrong field count) gets only that
         # reason: its values are not trustworthy enough to say more.
-        selects, reasons = [], []
+        selects, reasons, parsed = [], [], []
         for rule in contract.columns:
             v = f"v_{rule.name}"
-            ts = (
-                timestamp_sql(v, f"iso_{v}", f"dm_{v}", order, zone)
-                if rule.type == "timestamp" else None
-            )
-            value, reason = _typed(rule, v, config, ts)
+            ts = win = None
+            if rule.type == "timestamp":
+                # parsed once, in the inner select: the value and its reason read it
+                ts, win = f"ts_{v}", window[rule.window]
+                parsed.append(f"{timestamp_sql(v, f'iso_{v}', f'dm_{v}', order, zone)} as {ts}")
+            value, reason = _typed(rule, v, config, ts, win)
             if rule.name == "seq":
                 value = f"coalesce({value}, _line)"
             selects.append(f"{value} as {rule.target}")
@@ -335,7 +333,8 @@ def validate(
                     coalesce(_parse_error, nullif(concat_ws('; ', {", ".join(reasons)}), ''))
                         as _reject_reason
                     {"".join(", " + k for k in keep_src)}
-                from (select *{"".join(", " + p for p in parts)} from {cleaned})"""
+                from (select *{"".join(", " + p for p in parsed)} from (
+                    select *{"".join(", " + p for p in parts)} from {cleaned}))"""
         )
     finally:
         con.execute(f"drop view if exists {cleaned}")

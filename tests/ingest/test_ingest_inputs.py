@@ -97,15 +97,16 @@ def test_wrong_type_column_rejects_rows_with_line_numbers(make, db: Path) -> Non
         "T1,0,yes,P1\n"
         "T2,two,no,P2\n"
         "T3,1,TRUE,3\n"
-        "T4,-1,maybe,urgent\n",
+        "T4,-1,maybe,1.5\n",
     )
     result = run_ingest([path], db_path=db)
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
     assert query(db, "select line, reason from meta.rejects order by line") == [
         ("3", "reported_reopen_count is not a whole number: 'two'"),
         # every failed check, in the contract's column order
-        ("5", "unknown priority value 'urgent'; sla_met is not true/false (or yes/no, 1/0): "
-              "'maybe'; reported_reopen_count is negative: '-1'"),
+        ("5", "unknown priority value '1.5' (add it to [priority_map] in tierlens.toml); "
+              "sla_met is not true/false (or yes/no, 1/0): 'maybe'; "
+              "reported_reopen_count is negative: '-1'"),
     ]
     assert query(db, "select ticket_id, reported_reopen_count, sla_met from raw.tickets "
                      "order by 1") == [("T1", "0", "true"), ("T3", "1", "true")]
@@ -226,7 +227,8 @@ def test_parquet_loads_with_row_numbers(tmp_path: Path, db: Path) -> None:
     result = run_ingest([path], db_path=db)
     assert (result.rows_loaded, result.rows_rejected) == (2, 1)
     assert query(db, "select line, raw_line, reason from meta.rejects") == [
-        ("2", '{"ticket_id":"T2","client":"Globex","priority":7}', "unknown priority value '7'"),
+        ("2", '{"ticket_id":"T2","client":"Globex","priority":7}',
+         "unknown priority value '7' (add it to [priority_map] in tierlens.toml)"),
     ]
     assert query(db, "select ticket_id, priority, _line from raw.tickets order by 1") == [
         ("T1", "P1", "1"), ("T3", "P2", "3"),
