@@ -27,7 +27,7 @@ import duckdb
 from pipelines.config import Config
 from pipelines.errors import InputError
 from pipelines.ingest.readers import FileInfo, read_file
-from pipelines.ingest.schema import CONTRACTS, KINDS
+from pipelines.ingest.schema import CONTRACTS, KINDS, normalise_name
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,13 @@ def read_canonical(
     raw = read_file(con, info, name, raw_apart=True, trim=False)
     kind = kind or detect_kind(raw.columns, info.path.name, info.label)
     known = set(CONTRACTS[kind].names)
+    twice = [c for c in raw.duplicated if c in known]
+    if twice:
+        at = [str(i) for i, h in enumerate(raw.header, start=1) if normalise_name(h) == twice[0]]
+        raise InputError(
+            f"{info.label}: column '{twice[0]}' appears twice in the header (columns "
+            f"{', '.join(at[:-1])} and {at[-1]}): keep one, Tierlens cannot tell which is meant"
+        )
     ignored = tuple(c for c in raw.columns if c not in known)
     return {kind: Staged(kind, raw.table, ignored, raw.lines)}
 

@@ -11,6 +11,7 @@ whole run, so the database is exactly as before.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,12 +27,13 @@ from pipelines.db import DEFAULT_DB, connect
 from pipelines.errors import InputError
 from pipelines.ingest import load
 from pipelines.ingest.formats import FORMATS, Staged
-from pipelines.ingest.readers import FileInfo, expand_paths, inspect_file
+from pipelines.ingest.readers import FileInfo, inspect_file, list_inputs
 from pipelines.ingest.schema import KINDS
 from pipelines.ingest.validate import validate
 
 DEFAULT_SOURCE = "canonical"
 TOP_REASONS = 10
+RECODED_NOTICE = "bytes that are not UTF-8 on this line were read as Windows-1252"
 _PROGRESS_BYTES = 20 << 20  # show a progress bar when the input is larger than this
 
 
@@ -56,6 +58,9 @@ class FileResult:
     rows_rejected: int = 0
     rows_new: int = 0
     already_loaded_batch: int | None = None
+    skipped: str | None = None  # a folder entry not read, and why
+    recoded_lines: int = 0  # lines with bytes that are not UTF-8, read as Windows-1252
+    first_recoded_line: int | None = None
     ignored_columns: list[str] = field(default_factory=list)
     date_order: str | None = None
     reject_reasons: list[ReasonCount] = field(default_factory=list)
@@ -115,25 +120,28 @@ def run_ingest(
         raise InputError(f"unknown input format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
     if not paths:
         raise InputError("no files given")
-    files = [inspect_file(p, label) for p, label in expand_paths([Path(p) for p in paths])]
-    if progress is None:
-        progress = sum(f.size for f in files) > _PROGRESS_BYTES
+    listed = list_inputs([Path(p) for p in paths])
+    skipped = [FileResult(e.label, None, skipped=e.skipped) for e in listed if e.skipped]
+    with tempfile.TemporaryDirectory(prefix="tierlens-ingest-") as work:
+        files = [inspect_file(e.path, e.label, Path(work)) for e in listed if not e.skipped]
+        if progress is None:
+            progress = sum(f.size for f in files) > _PROGRESS_BYTES
 
-    con = connect(db_path)
-    try:
-        load.apply_memory_limit(con)
-        con.execute("set TimeZone = 'UTC'")
-        con.begin()
+        con = connect(db_path)
         try:
-            with _progress(progress, len(files)) as step:
-                results = _run(con, files, config, source or DEFAULT_SOURCE, kind, fmt, step)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    finally:
-        con.close()
-    return IngestResult(results)
+            load.apply_memory_limit(con)
+            con.execute("set TimeZone = 'UTC'")
+            con.begin()
+            try:
+                with _progress(progress, len(files)) as step:
+                    results = _run(con, files, config, source or DEFAULT_SOURCE, kind, fmt, step)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        finally:
+            con.close()
+    return IngestResult(results + skipped)
 
 
 class _Step:
@@ -177,10 +185,15 @@ def _run(
             step(f"{info.label}: already loaded", 3)
             continue
         step(f"reading {info.label}")
-        for st in reader(con, info, config, kind, f"_ingest_{i}").values():
+        tables = reader(con, info, config, kind, f"_ingest_{i}")
+        if not tables:
+            results.append(FileResult(info.label, kind, skipped="no rows to load (a lookup "
+                                      "such as Zendesk groups, or an empty page)"))
+        for st in tables.values():
             staged.append((i, info, st))
 
     staged.sort(key=lambda s: (KINDS.index(s[2].kind), s[0]))  # type: ignore[arg-type]
+    noted: set[str] = set()
     for i, info, st in staged:
         # the same bytes twice in this run (an adapter may stage two kinds from one file)
         done = load.find_loaded_batch(con, info.content_hash, st.kind)
@@ -191,7 +204,9 @@ def _run(
                 if table is not None:
                     con.execute(f"drop table if exists {table}")
             continue
-        results.append(_load_one(con, info, st, config, source, f"_typed_{i}_{st.kind}", step))
+        results.append(
+            _load_one(con, info, st, config, source, f"_typed_{i}_{st.kind}", step, noted)
+        )
     return results
 
 
@@ -203,6 +218,7 @@ def _load_one(
     source: str,
     typed: str,
     step: _Step,
+    noted: set[str],
 ) -> FileResult:
     started = datetime.now(UTC)
     step(f"validating {info.label}")
@@ -217,6 +233,12 @@ def _load_one(
         content_hash=info.content_hash, started_at=started,
     )
     counts = load.load_batch(con, typed, batch, st.lines)
+    # lines read as Windows-1252: noted once per file (an adapter may stage two kinds)
+    text = info.text
+    recoded = text.recoded_count if text is not None and info.content_hash not in noted else 0
+    if recoded and text is not None:
+        noted.add(info.content_hash)
+        load.insert_notices(con, batch, text.recoded, RECODED_NOTICE)
     reasons = _top_reasons(con, typed, info.label)
     for table in (typed, st.lines):
         if table is not None:
@@ -226,6 +248,8 @@ def _load_one(
         rows_loaded=counts.rows_loaded, rows_rejected=counts.rows_rejected,
         rows_new=counts.rows_new, ignored_columns=list(st.ignored_columns),
         date_order=checked.date_order, reject_reasons=reasons,
+        recoded_lines=recoded,
+        first_recoded_line=text.recoded[0] if recoded and text is not None else None,
     )
 
 

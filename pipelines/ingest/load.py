@@ -13,6 +13,7 @@ event, or to an earlier row of the same file, counts as loaded but is not insert
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -90,6 +91,17 @@ def insert_rejects(
     )
     row = con.execute(f"select count(_reject_reason) from {typed}").fetchone()
     return int(row[0]) if row else 0
+
+
+def insert_notices(
+    con: duckdb.DuckDBPyConnection, batch: BatchInfo, lines: Sequence[int], notice: str
+) -> None:
+    """Lines loaded with a notice (e.g. bytes read as Windows-1252) to meta.notices."""
+    con.execute(
+        """insert into meta.notices (batch_id, source_file, line, notice)
+           select ?, ?, unnest(?::bigint[]), ?""",
+        [batch.batch_id, batch.file_path, list(lines), notice],
+    )
 
 
 def _lineage(batch: BatchInfo) -> str:

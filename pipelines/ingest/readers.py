@@ -2,25 +2,36 @@
 
 Every reader produces the same shape: one varchar column per header column (named
 by `schema.normalise_name`), plus
-  _line           bigint   physical line number (header = line 1; JSONL: the line;
-                           Parquet: the row number starting at 1)
+  _line           bigint   physical line number where the record starts (header =
+                           line 1; JSONL: the line; Parquet: the row number from 1)
   _raw_line       varchar  the original text (Parquet: the row rendered as JSON);
                            left out with read_file(raw_apart=True), see RawTable.lines
-  _reject_reason  varchar  a problem found while splitting the line, else null
+  _reject_reason  varchar  a problem found while splitting the record, else null
 
-How CSV is read: DuckDB reads the file as raw physical lines (one varchar column,
-no quoting), so every line keeps its number and its exact text; the fields are then
-split in SQL (a regular expression that honours double quotes, or a plain split when
-the line has no quote). Records spanning several lines (a newline inside quotes) are
-re-assembled by quote parity, numbered by their first line. All of this is vectorised.
+How CSV is read, so that no row can be lost silently:
+1. `textfile` turns the bytes into UTF-8 text (per value, see there) and counts the
+   physical lines itself.
+2. DuckDB reads the text as raw physical lines (one varchar column, no quoting), so
+   every line keeps its number and its exact text. The count must equal step 1's,
+   or the ingest stops with an error.
+3. Lines are grouped into records. A line with an even number of quotes is a record
+   on its own (most lines; vectorised). A line with an odd number is either complete
+   by itself (a stray quote inside a field, e.g. `24" monitor`) or opens a quoted
+   field that continues on the next lines (a note with line breaks): it is joined
+   with the lines up to the next line with an odd number of quotes, and kept as one
+   record only if the joined text splits into exactly the header's fields. Otherwise
+   the line is a record on its own, and rejected with its reason; reading resumes on
+   the next line. A damaged line can never swallow the lines after it.
+4. Fields are split in SQL (a regular expression that honours double quotes, or a
+   plain split when the record has no quote). A record whose text the split does
+   not cover entirely (a quote followed by text, an unclosed quote) is rejected.
+5. Every line after the header is counted once: in a record, or blank. The sum must
+   equal the line count, or the ingest stops with an error.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import gzip
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,16 +40,21 @@ from typing import Literal
 import duckdb
 
 from pipelines.errors import InputError
-from pipelines.ingest.schema import DATA_SUFFIXES, is_data_file, normalise_name
+from pipelines.ingest.schema import (
+    DATA_SUFFIXES,
+    NAMED_ONLY_SUFFIXES,
+    is_data_file,
+    normalise_name,
+)
+from pipelines.ingest.textfile import TextFile, prepare_text, scan
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
 
-_CHUNK = 1 << 22
-# Control characters used as the "delimiter" when reading whole lines; the first
-# one absent from the file is used.
-_LINE_DELIMS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
 _SNIFF_DELIMS = (",", ";", "\t", "|")
 _MAX_LINE = 1 << 26
+# A quoted field may span at most this many lines (a long note); an opening quote
+# whose field does not close within them is a damaged line, rejected on its own.
+MAX_RECORD_LINES = 1000
 
 
 @dataclass(frozen=True)
@@ -47,9 +63,8 @@ class FileInfo:
     label: str  # the path as the user gave it (used in messages and lineage)
     format: FileFormat
     content_hash: str
-    encoding: str  # "utf-8" or "latin-1"
-    line_delim: str
     size: int
+    text: TextFile | None = None  # what DuckDB reads (None for Parquet)
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,17 @@ class RawTable:
     # the temp table (ln, raw) of the file's lines, and `table` has no _raw_line
     # (the caller looks a line up by _line when it needs the text, and drops this).
     lines: str | None = None
+    # header names that appear more than once (renamed name_2, name_3, ...)
+    duplicated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file named by the user or found in a folder, and what ingest does with it."""
+
+    path: Path
+    label: str
+    skipped: str | None = None  # why it is not read (folders only), else None
 
 
 def sql_str(value: str) -> str:
@@ -71,90 +97,90 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def expand_paths(paths: list[Path]) -> list[tuple[Path, str]]:
-    """Files to read as (path, label): folders give their data files sorted by name."""
-    out: list[tuple[Path, str]] = []
+def _skip_reason(child: Path) -> str | None:
+    """Why a folder entry is not read, or None to read it."""
+    name = child.name
+    if child.is_dir():
+        return "a folder (folders are not read recursively; name it to load it)"
+    if name.startswith((".", "~$")) or name.endswith("~"):
+        return "a hidden or temporary file"
+    if not child.is_file():
+        return "not a regular file"
+    if name.lower().endswith(NAMED_ONLY_SUFFIXES):
+        return "a .txt or .json file is read only when named (here it may be notes)"
+    if not is_data_file(name):
+        kinds = ", ".join(s.lstrip(".") for s in DATA_SUFFIXES)
+        return f"not a data file by its name (a folder gives {kinds})"
+    return None
+
+
+def list_inputs(paths: list[Path]) -> list[Listed]:
+    """Every file to consider, in order: files as given, folders' entries sorted by
+    name, each with the reason it is skipped (folders only) or None."""
+    out: list[Listed] = []
     for p in paths:
         if p.is_dir():
-            files = sorted(c for c in p.iterdir() if c.is_file() and is_data_file(c.name))
-            if not files:
+            try:
+                children = sorted(p.iterdir())
+            except OSError as exc:
+                raise InputError(f"{p}: cannot list this folder ({exc.strerror or exc})") from None
+            listed = [Listed(c, str(c), _skip_reason(c)) for c in children]
+            if not any(entry.skipped is None for entry in listed):
                 kinds = ", ".join(s.lstrip(".") for s in DATA_SUFFIXES)
                 raise InputError(f"{p}: no data files in this folder (looked for {kinds})")
-            out.extend((c, str(c)) for c in files)
+            out.extend(listed)
         elif p.is_file():
-            out.append((p, str(p)))
+            out.append(Listed(p, str(p)))
+        elif p.exists():
+            raise InputError(f"{p}: not a regular file")
         else:
             raise InputError(f"{p}: no such file")
     return out
 
 
-def _format_of(path: Path) -> FileFormat:
-    name = path.name.lower()
+def expand_paths(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Files to read as (path, label): folders give their data files sorted by name."""
+    return [(e.path, e.label) for e in list_inputs(paths) if e.skipped is None]
+
+
+def _format_of(name: str, head: bytes) -> FileFormat:
+    name = name.lower().removesuffix(".gz")
     if name.endswith((".parquet", ".pq")):
         return "parquet"
-    if name.endswith((".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz")):
+    if name.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
-    if name.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt")):
+    if name.endswith((".csv", ".tsv", ".txt")):
         return "csv"
-    with path.open("rb") as fh:
-        head = fh.read(4096)
     if head.startswith(b"PAR1"):
         return "parquet"
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+    text = head
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        text = text.removeprefix(bom)
+    if text.replace(b"\x00", b"").lstrip(b" \t\r\n").startswith((b"{", b"[")):
         return "jsonl"
     return "csv"
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
-def inspect_file(path: Path, label: str) -> FileInfo:
-    """Hash the bytes, and detect the format, the text encoding and a free line delimiter."""
+def inspect_file(path: Path, label: str, workdir: Path) -> FileInfo:
+    """Hash the bytes, detect the format, and prepare the text DuckDB reads (a UTF-8
+    copy in `workdir` when the file is compressed or not plain UTF-8)."""
     if not path.is_file():
         raise InputError(f"{label}: no such file")
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise InputError(f"{label}: empty file, no rows")
-    fmt = _format_of(path)
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    encoding, line_delim = "utf-8", _LINE_DELIMS[0]
-    if fmt != "parquet":
-        encoding, line_delim = _scan_text(path, label)
-    return FileInfo(path, label, fmt, digest.hexdigest(), encoding, line_delim, size)
-
-
-def _scan_text(path: Path, label: str) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) or, failing that, Latin-1; and a delimiter absent
-    from the text, for reading whole lines."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    present = set(_LINE_DELIMS)
-    opener = gzip.open if _is_gzip(path) else open
-    try:
-        with opener(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                if utf8:
-                    try:
-                        decoder.decode(chunk)
-                    except UnicodeDecodeError:
-                        utf8 = False
-                present = {d for d in present if d.encode() not in chunk}
-            if utf8:
-                try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError:
-                    utf8 = False
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{label}: cannot read the file ({exc})") from None
-    free = [d for d in _LINE_DELIMS if d in present]
-    if not free:
-        raise InputError(f"{label}: contains control characters; cannot be read as text")
-    return ("utf-8" if utf8 else "latin-1"), free[0]
+    is_parquet = path.name.lower().endswith((".parquet", ".pq"))
+    found = scan(path, label, text=not is_parquet)
+    fmt = _format_of(path.name, found.head)
+    if fmt == "parquet":
+        if found.gzip:
+            raise InputError(f"{label}: a gzipped Parquet file; decompress it first")
+        return FileInfo(path, label, fmt, found.content_hash, found.size)
+    if is_parquet:  # named .parquet but not Parquet: read as text after all
+        found = scan(path, label)
+    if found.lines == 0:
+        raise InputError(f"{label}: empty file, no rows")
+    text = prepare_text(path, label, workdir, found)
+    return FileInfo(path, label, fmt, found.content_hash, found.size, text)
 
 
 def read_file(
@@ -192,25 +218,34 @@ def read_file(
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, lines: str) -> str:
-    """Temp table (ln, raw) of every physical line, ln = line number from 1.
+    """Temp table (ln, raw) of every physical line, ln = line number from 1; checked
+    against the line count of `textfile`.
 
     `row_number() over ()` runs as DuckDB's order-preserving streaming window over
     the scan (preserve_insertion_order is on by default), so ln follows the file.
     (rowid is not usable: inside a transaction it starts at a large offset.)
     Blank lines are kept (as null) so numbering never shifts.
     """
+    text = info.text
+    assert text is not None
     con.execute(
         f"""
         create or replace temp table {lines} as
         select row_number() over () as ln, raw from read_csv(
-            {sql_str(str(info.path))}, columns = {{'raw': 'VARCHAR'}}, header = false,
-            delim = {sql_str(info.line_delim)}, quote = '', escape = '', comment = '',
-            auto_detect = false, encoding = {sql_str(info.encoding)},
-            max_line_size = {_MAX_LINE}, buffer_size = {_MAX_LINE * 2},
-            compression = {sql_str("gzip" if _is_gzip(info.path) else "none")}
+            {sql_str(str(text.path))}, columns = {{'raw': 'VARCHAR'}}, header = false,
+            delim = {sql_str(text.line_delim)}, quote = '', escape = '', comment = '',
+            auto_detect = false, encoding = 'utf-8', compression = 'none',
+            max_line_size = {_MAX_LINE}, buffer_size = {_MAX_LINE * 2}
         )
         """
     )
+    row = con.execute(f"select count(*) from {lines}").fetchone()
+    seen = int(row[0]) if row else 0
+    if seen != text.lines:
+        raise InputError(
+            f"{info.label}: the file has {text.lines:,} lines but {seen:,} were read; "
+            "nothing was loaded from it (please report this file)"
+        )
     return lines
 
 
@@ -221,19 +256,28 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_header(label: str, header: list[str]) -> list[str]:
+def _check_header(label: str, header: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Normalised column names (a repeated name gets _2, _3, ...) and the repeated ones."""
     names: list[str] = []
     seen: dict[str, int] = {}
+    repeated: list[str] = []
     for i, raw_name in enumerate(header, start=1):
         name = normalise_name(raw_name) or f"column_{i}"
         if name in seen:
-            raise InputError(
-                f"{label}: column '{name}' appears twice in the header "
-                f"(columns {seen[name]} and {i})"
-            )
-        seen[name] = i
+            seen[name] += 1
+            if name not in repeated:
+                repeated.append(name)
+            name = f"{name}_{seen[name]}"
+            while name in seen:
+                name += "_"
+        seen.setdefault(name, 1)
         names.append(name)
-    return names
+    del label
+    return names, tuple(repeated)
+
+
+def _odd_quotes(raw: str) -> str:
+    return f"(length({raw}) - length(replace({raw}, '\"', ''))) % 2 = 1"
 
 
 def _read_csv(
@@ -254,48 +298,46 @@ def _read_csv(
     header_row, header_text = int(first[0]), str(first[1]).lstrip("\ufeff")
     delim = _sniff_delimiter(header_text)
     header = next(csv.reader([header_text], delimiter=delim))
-    names = _check_header(info.label, header)
-
-    multiline = con.execute(
-        f"""select coalesce(bool_or((length(raw) - length(replace(raw, '"', ''))) % 2 = 1),
-                            false)
-            from {lines} where ln > {header_row}"""
-    ).fetchone()
-    if multiline and multiline[0]:
-        # A record starts on a line where the quotes seen so far are balanced.
-        records = f"""
-            select min(ln) as _line, string_agg(raw, e'\\n' order by ln) as _raw_line
-            from (
-                select ln, raw, sum(case when inside = 0 then 1 else 0 end)
-                    over (order by ln rows unbounded preceding) as rec
-                from (
-                    select ln, raw, coalesce(sum(odd) over (
-                        order by ln rows between unbounded preceding and 1 preceding), 0) % 2
-                        as inside
-                    from (
-                        select ln, coalesce(raw, '') as raw,
-                            (length(coalesce(raw, ''))
-                             - length(replace(coalesce(raw, ''), '"', ''))) % 2 as odd
-                        from {lines} where ln > {header_row}
-                    )
-                )
-            )
-            group by rec
-        """
-    else:
-        records = f"select ln as _line, raw as _raw_line from {lines} where ln > {header_row}"
-    apart = raw_apart and not (multiline and multiline[0])
+    names, repeated = _check_header(info.label, header)
+    n = len(names)
 
     d_sql = sql_str(delim)
     cls = "\\t" if delim == "\t" else re.escape(delim)
-    # Whole matches only (no capture group: RE2 then runs its fast DFA); every match
-    # after the first starts with the delimiter, which is cut off.
-    pattern = sql_str(f'(?:^|{cls})(?:"(?:[^"]|"")*"|[^{cls}]*)')
+    # One field: quoted (spaces around allowed), or unquoted not starting with a quote
+    # (a quote inside it is text: `24" monitor`), or empty. Whole matches only (no
+    # capture group: RE2 then runs its fast DFA); every match after the first starts
+    # with the delimiter, which is cut off. The matches of a well-formed record cover
+    # its text exactly; a gap means a misplaced or unclosed quote.
+    pattern = sql_str(f'(?:^|{cls})(?:[ \\t]*"(?:[^"]|"")*"[ \\t]*|[^{cls}"][^{cls}]*|)')
+
+    def split(text: str) -> str:
+        return f"regexp_extract_all({text}, {pattern})"
+
+    def well_formed(text: str) -> str:
+        return (f"(len({split(text)}) = {n} and "
+                f"length(array_to_string({split(text)}, '')) = length({text}))")
+
+    spans = _assemble(con, lines, header_row, table, well_formed)
+    if spans is None:
+        records = (f"select ln as _line, raw as _raw_line from {lines} "
+                   f"where ln > {header_row} and trim(coalesce(raw, '')) <> ''")
+        apart = raw_apart
+    else:
+        records = f"""
+            select l.ln as _line, l.raw as _raw_line from {lines} l
+            anti join {spans} s on s.ln = l.ln
+            where l.ln > {header_row} and trim(coalesce(l.raw, '')) <> ''
+            union all
+            select start_ln, string_agg(coalesce(l.raw, ''), e'\\n' order by l.ln)
+            from {spans} s join {lines} l on l.ln = s.ln
+            group by start_ln
+        """
+        apart = False
+
     fields = (
-        f"case when contains(_raw_line, '\"') then regexp_extract_all(_raw_line, {pattern}) "
+        f"case when _q then {split('_raw_line')} "
         f"else string_split(_raw_line, {d_sql}) end"
     )
-    n = len(names)
     cols = []
     for i, name in enumerate(names, start=1):
         # regex matches after the first begin with the delimiter (split parts do not)
@@ -313,18 +355,126 @@ def _read_csv(
         f"""
         create or replace temp table {table} as
         select _line, {"" if apart else "_raw_line, "}
-            case when len(_f) <> {n} then
-                'line has ' || len(_f) || ' fields but the header has {n}' end
+            case when contains(_raw_line, chr(0)) then
+                    'contains a NUL byte (binary data, not text)'
+                when _q and length(array_to_string(_f, '')) <> length(_raw_line) then
+                    'a quote (") is not closed, or is followed by text before the next '
+                    || 'delimiter: the fields cannot be told apart'
+                when len(_f) <> {n} then
+                    'line has ' || len(_f) || ' fields but the header has {n}' end
                 as _reject_reason,
             {", ".join(cols)}
         from (
             select _line, _raw_line, contains(_raw_line, '"') as _q, {fields} as _f
             from ({records})
-            where trim(_raw_line) <> ''
         )
         """
     )
-    return RawTable(table, names, header, lines if apart else None)
+    _check_accounted(con, info, lines, table, header_row, spans)
+    if spans is not None:
+        con.execute(f"drop table if exists {spans}")
+    return RawTable(table, names, header, lines if apart else None, repeated)
+
+
+def _assemble(
+    con: duckdb.DuckDBPyConnection, lines: str, header_row: int, table: str, well_formed
+) -> str | None:  # type: ignore[no-untyped-def]
+    """Temp table (ln, start_ln) of the lines that belong to a record spanning several
+    lines (see step 3 of the module docstring), or None when there is none."""
+    odd = f"{table}_odd"
+    con.execute(
+        f"""create or replace temp table {odd} as
+            select ln, raw, lead(ln) over (order by ln) as next_ln
+            from {lines}
+            where ln > {header_row} and contains(raw, '"') and {_odd_quotes('raw')}"""
+    )
+    try:
+        row = con.execute(f"select count(*) from {odd}").fetchone()
+        if not row or not row[0]:
+            return None
+        spans = f"{table}_spans"
+        newline = "chr(10)"
+        # Candidate records: a line that is not complete on its own, joined with the
+        # lines up to the next line with an odd number of quotes. `opens` keeps the
+        # line order of all odd lines; a candidate is taken unless the line before it
+        # was taken as an opener (then this line closed that record): in a run of
+        # consecutive good candidates, every other one opens a record.
+        con.execute(
+            f"""
+            create or replace temp table {spans} as
+            with odd_lines as (
+                select ln, next_ln, row_number() over (order by ln) as k,
+                    not {well_formed('raw')} as is_incomplete
+                from {odd}
+            ),
+            joined as (
+                select o.k, string_agg(coalesce(l.raw, ''), {newline} order by l.ln) as text
+                from odd_lines o
+                join {lines} l on l.ln between o.ln and o.next_ln
+                where o.is_incomplete and o.next_ln - o.ln < {MAX_RECORD_LINES}
+                group by o.k
+            ),
+            candidates as (
+                select k from joined where {well_formed('text')}
+            ),
+            flagged as (
+                select o.*, c.k is not null as is_good
+                from odd_lines o left join candidates c on c.k = o.k
+            ),
+            runs as (
+                select *, k - row_number() over (partition by is_good order by k) as run
+                from flagged
+            ),
+            openers as (
+                select ln, next_ln from runs
+                where is_good
+                qualify (row_number() over (partition by run order by k) - 1) % 2 = 0
+            ),
+            final as (
+                select l.ln, o.ln as start_ln
+                from openers o join {lines} l on l.ln between o.ln and o.next_ln
+            )
+            select * from final
+            """
+        )
+        row = con.execute(f"select count(*) from {spans}").fetchone()
+        if not row or not row[0]:
+            con.execute(f"drop table {spans}")
+            return None
+        return spans
+    finally:
+        con.execute(f"drop table if exists {odd}")
+
+
+def _check_accounted(
+    con: duckdb.DuckDBPyConnection,
+    info: FileInfo,
+    lines: str,
+    table: str,
+    header_row: int,
+    spans: str | None,
+) -> None:
+    """Every line after the header is in exactly one record or blank (step 5)."""
+    if spans is None:
+        spans = "(select null::bigint as ln, null::bigint as start_ln where false)"
+    row = con.execute(
+        f"""select
+               (select count(*) from {lines} where ln > {header_row}),
+               (select count(*) from {lines} l anti join {spans} s on s.ln = l.ln
+                where l.ln > {header_row} and trim(coalesce(l.raw, '')) = ''),
+               (select count(*) from {spans}),
+               (select count(distinct start_ln) from {spans}),
+               (select count(*) from {table}),
+               (select count(distinct _line) from {table})"""
+    ).fetchone()
+    assert row is not None
+    after, blank, spanned, multi, records, distinct = (int(v) for v in row)
+    if records != distinct or records - multi + spanned + blank != after:
+        raise InputError(
+            f"{info.label}: {after:,} lines after the header, but {records:,} records "
+            f"({multi:,} of them over {spanned:,} lines) and {blank:,} blank lines were "
+            "found; nothing was loaded from it (please report this file)"
+        )
 
 
 def _read_jsonl(
@@ -361,20 +511,37 @@ def _read_jsonl(
                     where _obj is not null) group by k order by min(_line), k"""
             ).fetchall()
         ]
-        names: list[str] = []
-        used: list[str] = []
+        # Keys are matched like CSV headers (case-insensitively, trimmed): spellings of
+        # one column in different lines are one column; two in one object, a reject.
+        spellings: dict[str, list[str]] = {}
         for key in keys:
             name = normalise_name(key)
-            if name and name not in names and '"' not in key:
-                names.append(name)
-                used.append(key)
+            if name and '"' not in key:
+                spellings.setdefault(name, []).append(key)
+        names = list(spellings)
+        used = [k for ks in spellings.values() for k in ks]
+        at = {k: i for i, k in enumerate(used, start=1)}
         paths = ", ".join(sql_str(f'$."{k}"') for k in used)
-        cols = ", ".join(f"_v[{i}] as {quote_ident(n)}" for i, n in enumerate(names, start=1))
+        cols, clashes = [], []
+        for name, ks in spellings.items():
+            vals = [f"_v[{at[k]}]" for k in ks]
+            cols.append(f"{vals[0] if len(vals) == 1 else 'coalesce(' + ', '.join(vals) + ')'}"
+                        f" as {quote_ident(name)}")
+            if len(vals) > 1:
+                given = " + ".join(f"({v} is not null)::int" for v in vals)
+                shown = sql_str(" and ".join(ks))
+                clashes.append(f"case when {given} > 1 then 'keys ' || {shown} || "
+                               f"' are the same column {name}; give only one' end")
+        reason = "_reject_reason"
+        if clashes:
+            reason = f"coalesce(_reject_reason, {', '.join(clashes)})"
         con.execute(
             f"""
             create or replace temp table {table} as
-            select _line, _raw_line, _reject_reason{", " + cols if cols else ""}
-            from (select *, json_extract_string(_obj, [{paths}]) as _v from {objects})
+            select _line, _raw_line, {reason} as _reject_reason
+                {"".join(", " + c for c in cols)}
+            from (select *, json_extract_string(_obj, [{paths or "'$.x'"}]) as _v
+                  from {objects})
             """
         )
     finally:
@@ -390,7 +557,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str) ->
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"{info.label}: not a readable Parquet file ({first})") from None
     header = [str(r[0]) for r in described if r[0] != "file_row_number"]
-    names = _check_header(info.label, header)
+    names, repeated = _check_header(info.label, header)
     as_json = ", ".join(f"{sql_str(h)}: {quote_ident(h)}" for h in header)
     cols = ", ".join(
         f"cast({quote_ident(h)} as varchar) as {quote_ident(n)}"
@@ -404,4 +571,15 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, info: FileInfo, table: str) ->
         from {src}
         """
     )
-    return RawTable(table, names, header)
+    row = con.execute(
+        f"""select (select count(*) from {table}),
+                   (select coalesce(sum(num_rows), 0) from (
+                        select distinct row_group_id, row_group_num_rows as num_rows
+                        from parquet_metadata({sql_str(str(info.path))})))"""
+    ).fetchone()
+    if row is None or int(row[0]) != int(row[1]):
+        raise InputError(
+            f"{info.label}: the Parquet file says it has {row[1] if row else '?'} rows but "
+            f"{row[0] if row else '?'} were read; nothing was loaded from it"
+        )
+    return RawTable(table, names, header, None, repeated)

@@ -41,9 +41,9 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
     which records they are (ticket_events, tickets, groups)."""
     recs = f"{name}_recs"
     whole = None
-    if not info.path.name.lower().endswith(".gz"):
+    if info.text is not None:
         row = con.execute(
-            "select json_valid(content) from read_text(?)", [str(info.path)]
+            "select json_valid(content) from read_text(?)", [str(info.text.path)]
         ).fetchone()
         if row and row[0]:
             whole = "content"
@@ -59,7 +59,7 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
                    end as what,
                 json_extract(content, '$[*]') as arr, json_type(content) = 'ARRAY' as is_arr,
                 content
-            from read_text({sql_str(str(info.path))})
+            from read_text({sql_str(str(info.text.path))})
             """
         )
         con.execute(
@@ -193,6 +193,9 @@ def read_zendesk(
                 f"{_s('r', 'name')} as name from {recs}) where id is not null and name is not null"
             )
             _name_groups(con)
+            return {}
+        row = con.execute(f"select count(*) from {recs}").fetchone()
+        if not row or not row[0]:  # a valid empty page (e.g. the last of a paged export)
             return {}
         if kind is not None and kind != ("events" if what == "ticket_events" else "tickets"):
             raise InputError(f"{info.label}: this file holds Zendesk {what}; drop --kind {kind}")

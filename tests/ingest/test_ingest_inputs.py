@@ -247,12 +247,26 @@ def test_folder_takes_data_files_tickets_first(tmp_path: Path, db: Path) -> None
     write(folder / "b_tickets.csv", TICKETS)
     write(folder / "planted.json", '{"n_tickets": 2}')
     write(folder / "README.md", "# not data\n")
+    write(folder / "c_events.jsonl.gz", "")
+    (folder / "c_events.jsonl.gz").write_bytes(gzip.compress(
+        b'{"ticket_id": "T2", "event_at": "2024-01-02 09:00", "status": "New"}\n'))
+    write(folder / "notes.txt", "not data\n")
+    (folder / "old").mkdir()
     result = run_ingest([folder], db_path=db)
-    assert [(f.file, f.kind) for f in result.files] == [
-        (str(folder / "b_tickets.csv"), "tickets"), (str(folder / "a_events.csv"), "events"),
+    assert [(f.file, f.kind, f.rows_loaded) for f in result.files if not f.skipped] == [
+        (str(folder / "b_tickets.csv"), "tickets", 2),
+        (str(folder / "a_events.csv"), "events", 1),
+        (str(folder / "c_events.jsonl.gz"), "events", 1),
     ]
+    # every entry of the folder is listed, with why it was not read
+    skipped = {Path(f.file).name: f.skipped for f in result.files if f.skipped}
+    assert set(skipped) == {"README.md", "planted.json", "notes.txt", "old"}
+    assert "read only when named" in skipped["planted.json"]
+    assert "not read recursively" in skipped["old"]
+    assert "not a data file" in skipped["README.md"]
     assert query(db, "select kind, file_path from meta.batches order by batch_id") == [
         ("tickets", str(folder / "b_tickets.csv")), ("events", str(folder / "a_events.csv")),
+        ("events", str(folder / "c_events.jsonl.gz")),
     ]
 
 
