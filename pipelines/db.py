@@ -100,6 +100,12 @@ create table if not exists meta.rejects (
     raw_line varchar,
     reason varchar not null
 );
+create table if not exists meta.notices (
+    batch_id bigint not null,
+    source_file varchar not null,
+    line bigint,
+    notice varchar not null
+);
 create table if not exists meta.builds (
     build_id bigint primary key,
     built_at timestamptz not null,

@@ -26,8 +26,12 @@ MISSING_TOKENS: tuple[str, ...] = ("", "?", "NULL", "null", "N/A")
 
 # Data files taken from a folder (matched on the lower-cased name).
 DATA_SUFFIXES: tuple[str, ...] = (
-    ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".jsonl", ".ndjson",
+    ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq", ".jsonl", ".jsonl.gz",
+    ".ndjson", ".ndjson.gz",
 )
+# Read when named, but not taken from a folder, where such files are usually notes or
+# metadata (a README.txt, the generator's planted.json); a folder ingest says so.
+NAMED_ONLY_SUFFIXES: tuple[str, ...] = (".txt", ".txt.gz", ".json", ".json.gz")
 
 # Priorities are read through Config.priority_map (built-in scales + [priority_map]).
 NOTE_KINDS: tuple[str, ...] = ("public", "internal", "escalation")
