@@ -26,6 +26,8 @@ import duckdb
 from pipelines.config import Config
 from pipelines.errors import InputError
 from pipelines.ingest.plausibility import (
+    HAS_OFFSET,
+    HAS_REAL_OFFSET,
     REAL_OFFSET,
     Window,
     priority_sql,
@@ -356,8 +358,19 @@ def _check_not_all_failing(
     ).fetchone()
     assert row is not None
     given, parsed, first, line = row
-    if given and not parsed:
+    if given and not parsed and not _bad_offsets(con, table, column):
         raise InputError(
             f"{label}: column {column}: no value parses as a timestamp "
             f"(first: '{first}' on line {line})"
         )
+
+
+def _bad_offsets(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Whether some values of the column were read but carry an offset no zone uses: the
+    file is understood, and those rows are rejected with that reason."""
+    row = con.execute(
+        f"""select count(*) from {table}
+            where regexp_matches(_src_{column}, {sql_str(HAS_OFFSET)})
+                and not regexp_matches(_src_{column}, {sql_str(HAS_REAL_OFFSET)})"""
+    ).fetchone()
+    return bool(row and row[0])
