@@ -508,6 +508,28 @@ def unknown_statuses(snapshot: str) -> pl.DataFrame:
     )
 
 
+QUARANTINE_COLUMNS = ("ticket_id", "model", "test", "detail")
+
+
+@st.cache_data(**CACHE)
+def quarantine(snapshot: str) -> pl.DataFrame:
+    """The tickets the build left out because they failed a data test: ticket,
+    model, test and the offending values (empty for snapshots published before
+    quarantine existed)."""
+    found = _frame(
+        snapshot,
+        "select count(*) as n from information_schema.tables "
+        "where table_schema = 'meta' and table_name = 'quarantine'",
+    )
+    if not int(found["n"][0]):
+        return pl.DataFrame(schema={c: pl.String for c in QUARANTINE_COLUMNS})
+    return _frame(
+        snapshot,
+        f"select {', '.join(QUARANTINE_COLUMNS)} from meta.quarantine "
+        "order by ticket_id, model, test",
+    )
+
+
 RECONCILED = {
     "reassignments": ("reported_reassignment_count", "n_handoffs"),
     "reopens": ("reported_reopen_count", "n_reopens"),

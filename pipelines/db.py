@@ -2,7 +2,7 @@
 
 Schemas:
   raw       canonical tickets and events, with lineage (_batch_id, _source_file, _line)
-  meta      ingest batches and rejects
+  meta      ingest batches and rejects, builds, the tickets the last build quarantined
   config    lookup tables written from tierlens.toml at build time
   analytics views over the last complete build (what readers query)
   build_N   the tables of build N (analytics points at exactly one of them)
@@ -113,6 +113,13 @@ create table if not exists meta.builds (
     models integer not null,
     tests integer not null,
     last_batch_id bigint
+);
+create table if not exists meta.quarantine (
+    build_id bigint not null,
+    ticket_id varchar not null,
+    model varchar not null,
+    test varchar not null,
+    detail varchar
 );
 create table if not exists meta.review_verdicts (
     verdict_id varchar primary key,

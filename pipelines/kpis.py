@@ -2,7 +2,10 @@
 
 Aggregates `analytics.kpi_facts` by any combination of dimensions with the same
 SQL functions the `kpi_weekly` mart uses (kpi_value, wilson_low/high, kpi_status),
-so the command line, the export and the dashboard agree to the last digit.
+so the command line, the export and the dashboard agree to the last digit. Like
+the dashboard and the report, it reads the serving snapshot that `current.json`
+names (pipelines/serving.py), so all of them show the same build, whenever a build
+is running or was interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pipelines.db import connect, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
 from pipelines.metrics import METRICS
+from pipelines.serving import open_snapshot
 
 # CLI name -> column of kpi_facts
 DIMENSIONS: dict[str, str] = {
@@ -68,7 +72,9 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def open_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a database that has a published build."""
+    """A read-only connection to the main database file, when it has a committed
+    build (for the review's tables, written between builds). KPIs read the
+    published snapshot instead (`open_snapshot`)."""
     path = require_database(db_path)
     con = connect(path, read_only=True)
     published = scalar(
@@ -227,7 +233,7 @@ def kpi_table(
     ci_low, ci_high, target, status, sample."""
     dims = parse_by(by)
     params = {"since": _parse_date(since, "--since"), "until": _parse_date(until, "--until")}
-    con = open_published(db_path)
+    con, _pointer = open_snapshot(db_path)
     try:
         sql = weekly_query(dims) if _has_kpi_weekly(con) else None
         if sql is None:

@@ -8,8 +8,10 @@ Reconciliation compares, per ticket whose source reports the counter:
 
 each derived two ways: over the ticket's whole timeline ("all events", what a source
 counter such as ServiceNow's counts) and up to its final resolution ("in scope", the
-n_handoffs / n_reopens of fct_tickets that the KPIs use). All functions read the
-published analytics schema and return polars frames (the dashboard uses them too).
+n_handoffs / n_reopens of fct_tickets that the KPIs use). It also lists the tickets
+the last build quarantined (meta.quarantine) and accounts for every loaded ticket:
+loaded = published in fct_tickets + quarantined. All functions read the last
+committed build of the main file and return polars frames.
 """
 
 from __future__ import annotations
@@ -163,6 +165,36 @@ def reject_reasons(db: Path | str, limit: int = 20) -> pl.DataFrame:
         con.close()
 
 
+def quarantined(db: Path | str) -> pl.DataFrame:
+    """The tickets the last build left out: ticket, model, test, detail."""
+    con = _connect(db)
+    try:
+        return con.sql(
+            "select ticket_id, model, test, detail from meta.quarantine "
+            "order by ticket_id, model, test"
+        ).pl()
+    finally:
+        con.close()
+
+
+def ticket_accounting(db: Path | str) -> dict[str, int]:
+    """Loaded tickets (in raw.tickets or raw.events), those in the last build's
+    fct_tickets and those it quarantined: loaded = published + quarantined."""
+    con = _connect(db)
+    try:
+        row = con.execute(
+            """select
+                (select count(*) from (
+                    select ticket_id from raw.tickets union select ticket_id from raw.events
+                )) as loaded,
+                (select count(*) from analytics.fct_tickets) as published,
+                (select count(distinct ticket_id) from meta.quarantine) as quarantined"""
+        ).fetchall()[0]
+    finally:
+        con.close()
+    return dict(zip(("loaded", "published", "quarantined"), map(int, row), strict=True))
+
+
 def _table(frame: pl.DataFrame, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for c in frame.columns:
@@ -175,6 +207,18 @@ def _table(frame: pl.DataFrame, title: str) -> Table:
 
 def print_data_quality(db: Path | str, console: Console, n_examples: int = 5) -> None:
     """The `tierlens reconcile` report."""
+    counts = ticket_accounting(db)
+    unbuilt = counts["loaded"] - counts["published"] - counts["quarantined"]
+    console.print(
+        f"tickets: {counts['loaded']:,} loaded = {counts['published']:,} in the build "
+        f"+ {counts['quarantined']:,} quarantined"
+        + (f" + {unbuilt:,} loaded since the build (run tierlens build)" if unbuilt else ""),
+        highlight=False,
+    )
+    held = quarantined(db)
+    if held.height:
+        console.print(_table(held, f"quarantined tickets (failed a data test): {held.height}"))
+        console.print("fix these rows in the export, ingest it again and rebuild", highlight=False)
     rec = reconcile(db, n_examples)
     if rec.summary["n_tickets"].sum() == 0:
         console.print("reconciliation: the source reports no counters of its own")

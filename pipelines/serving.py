@@ -15,12 +15,18 @@ A snapshot is complete before the pointer names it, and it is never written
 again, so any number of dashboard processes can open it read-only. Snapshots
 older than the previous one are deleted.
 
+The pointer is the one commit point for readers: the dashboard, `tierlens kpis`,
+`export` and `report` all read the snapshot it names (`open_snapshot`), so they
+always agree on the current build. A build killed after committing the main file
+but before swapping the pointer leaves every reader on the previous build; the
+next build first publishes the committed one (`repair_publish`).
+
 The snapshot keeps the schema names of the main file (analytics, config, meta)
 and the SQL macros, so `pipelines.kpis.kpi_query` runs on it unchanged. It adds
 two small aggregate tables the dashboard's escalation-flow page needs:
 `analytics.tier_paths` and `analytics.pingpong_pairs`, and the weekly review's
 tables (meta.review_samples, meta.review_sample_items, meta.review_verdicts and
-analytics.review_candidates).
+analytics.review_candidates), and meta.quarantine (the tickets the build left out).
 
 Review samples are drawn after a build, so `tierlens review sample` also writes
 each sample to `<db>.serving/samples/<file>.parquet` (see `sample_file`): the
@@ -38,9 +44,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.db import scalar
+from pipelines.db import require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.models.graph import SQL_DIR, macros_sql
+from pipelines.models.pause import pause_at
 
 SERVING_SUFFIX = ".serving"
 POINTER_NAME = "current.json"
@@ -64,6 +71,8 @@ COPIED_MARTS: dict[str, str | None] = {
 
 # The weekly review's own tables (written by `tierlens review` and the dashboard).
 REVIEW_TABLES: tuple[str, ...] = ("review_samples", "review_sample_items", "review_verdicts")
+# Build metadata copied as it is.
+META_TABLES: tuple[str, ...] = ("batches", "builds", "quarantine")
 SAMPLES_DIR = "samples"
 
 # The columns of the ticket timeline the timeline page shows.
@@ -232,7 +241,27 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str) -> None:
+def sql_str(value: str) -> str:
+    """A SQL string literal (a path may hold an apostrophe: `it's.duckdb`)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def open_snapshot(db_path: Path | str) -> tuple[duckdb.DuckDBPyConnection, Pointer]:
+    """A read-only connection to the snapshot `current.json` names (what the
+    dashboard serves), or a TierlensError saying how to get one."""
+    for _ in range(3):  # a build may prune the snapshot between reading and opening
+        pointer = read_pointer(db_path)
+        if pointer is None:
+            path = require_database(db_path)
+            raise TierlensError(f"{path}: no build yet. Run `tierlens build --db {path}` first.")
+        try:
+            return duckdb.connect(str(pointer.snapshot), read_only=True), pointer
+        except duckdb.Error as exc:
+            error = exc
+    raise TierlensError(f"{pointer.snapshot}: cannot open the published build ({error})")
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: str) -> None:
     for schema in ("analytics", "config", "meta"):
         con.execute(f"create schema {dst}.{schema}")
     for name, order in COPIED_MARTS.items():
@@ -250,14 +279,14 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str) -> None:
     config_tables = con.execute(
         "select table_name from information_schema.tables "
         "where table_catalog = ? and table_schema = 'config' and table_type = 'BASE TABLE'",
-        [src.strip('"')],
+        [catalog],
     ).fetchall()
     for (name,) in config_tables:
         con.execute(
             f"create table {dst}.config.{_ident(name)} as select * from {src}.config.{_ident(name)}"
         )
-    con.execute(f"create table {dst}.meta.batches as select * from {src}.meta.batches")
-    con.execute(f"create table {dst}.meta.builds as select * from {src}.meta.builds")
+    for name in META_TABLES:
+        con.execute(f"create table {dst}.meta.{name} as select * from {src}.meta.{name}")
     for name in REVIEW_TABLES:
         con.execute(f"create table {dst}.meta.{name} as select * from {src}.meta.{name}")
     con.execute(
@@ -316,12 +345,13 @@ def publish_snapshot(
     target = snapshot_path(db_path, build_id)
     _remove_snapshot(target)  # a leftover of an interrupted publish of this id
     previous = read_pointer(db_path)
-    src = _ident(str(scalar(con, "select current_database()")))
+    catalog = str(scalar(con, "select current_database()"))
+    src = _ident(catalog)
     dst = SNAPSHOT_ALIAS
-    con.execute(f"attach '{target.as_posix()}' as {dst}")
+    con.execute(f"attach {sql_str(target.as_posix())} as {dst}")
     try:
         con.execute("begin transaction")
-        _copy_tables(con, src, dst)
+        _copy_tables(con, src, dst, catalog)
         _create_macros(con, src, dst, sql_dir)
         con.execute("commit")
     except BaseException as exc:
@@ -341,6 +371,7 @@ def publish_snapshot(
         "from meta.builds where build_id = ?",
         [build_id],
     ).fetchone()
+    pause_at("during_publish")
     _write_pointer(
         directory,
         {
@@ -352,3 +383,18 @@ def publish_snapshot(
     )
     _prune(directory, {build_id} | ({previous.build_id} if previous else set()))
     return target
+
+
+def repair_publish(
+    con: duckdb.DuckDBPyConnection, db_path: Path | str, *, sql_dir: Path = SQL_DIR
+) -> int | None:
+    """Publish the last committed build if the pointer does not name it yet (a build
+    killed between its commit and its publish). Returns the build published, if any."""
+    latest = scalar(con, "select max(build_id) from meta.builds")
+    if latest is None:
+        return None
+    pointer = read_pointer(db_path)
+    if pointer is not None and pointer.build_id >= int(latest):  # type: ignore[call-overload]
+        return None
+    publish_snapshot(con, db_path, int(latest), sql_dir=sql_dir)  # type: ignore[call-overload]
+    return int(latest)  # type: ignore[call-overload]

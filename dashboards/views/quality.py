@@ -1,5 +1,5 @@
-"""Data quality: ingest batches, rejects, unmapped groups and statuses, and the
-reconciliation of derived counts against the source's own counters."""
+"""Data quality: quarantined tickets, ingest batches, rejects, unmapped groups and
+statuses, and the reconciliation of derived counts against the source's own counters."""
 
 from __future__ import annotations
 
@@ -14,6 +14,19 @@ def render() -> None:
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Data quality")
     st.caption(f"As of build {ctx.build_id}.")
+    st.subheader("Quarantined tickets")
+    quarantined = data.quarantine(snap)
+    if quarantined.is_empty():
+        st.success("No ticket was quarantined: every loaded ticket is in this build.")
+    else:
+        n = quarantined["ticket_id"].n_unique()
+        st.warning(
+            f"{n:,} ticket{'s' if n != 1 else ''} failed a data test and "
+            f"{'are' if n != 1 else 'is'} left out of every figure of this build. "
+            "Fix the rows in the export (the test and the values say what is wrong), "
+            "ingest it again and rebuild."
+        )
+        st.dataframe(quarantined, hide_index=True, key="quarantine")
     st.subheader("Last ingest batches")
     st.dataframe(data.batches(snap), hide_index=True)
     left, right = st.columns(2)

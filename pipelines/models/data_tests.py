@@ -9,12 +9,18 @@
 Each test compiles to a query returning the rows that break it, and to a count of
 those rows (`failing_count_sql`); the runner counts every test of a model in one
 query and runs the row query only for the tests that fail.
+
+`DataTest.scoped(relation)` is the same test over a subset of the model's rows (the
+build re-tests models without the tickets it quarantined, see quarantine.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import sqlglot
+from sqlglot import exp
 
 from pipelines.errors import BuildError
 
@@ -32,13 +38,42 @@ class DataTest:
     # SQL predicate on a row of the model that breaks a row-level test (not_null,
     # accepted_values, expression); None for unique and relationships.
     row_condition: str | None = None
+    # What the test reads: the model's table, or a query over it (see `scoped`).
+    relation: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.relation or self.model
 
     @property
     def failing_count_sql(self) -> str:
         """A scalar query: how many rows (or duplicate groups) break the test."""
         if self.row_condition is not None:
-            return f"select count(*) from {self.model} where {self.row_condition}"
+            return f"select count(*) from {self.source} where {self.row_condition}"
         return f"select count(*) from ({self.failing_rows_sql})"
+
+    def scoped(self, relation: str) -> DataTest:
+        """The same test over `relation` (a parenthesised query over the model)."""
+        return replace(
+            self, relation=relation, failing_rows_sql=_compile(relation, self.kind, self.spec)
+        )
+
+    @property
+    def columns(self) -> list[str]:
+        """The model's columns the test names (in order, each once)."""
+        if self.kind == "relationships":
+            m = _RELATION.match(self.spec)
+            return [m.group(1)] if m else []
+        if self.kind == "accepted_values":
+            m = _ACCEPTED.match(self.spec)
+            return [m.group(1)] if m else []
+        if self.kind in ("unique", "not_null"):
+            return _columns(self.spec)
+        try:
+            tree = sqlglot.parse_one(self.spec, read="duckdb")
+        except sqlglot.errors.ParseError:
+            return []
+        return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
 
     @property
     def label(self) -> str:
@@ -64,6 +99,8 @@ def _row_condition(model: str, kind: str, spec: str) -> str | None:
 
 
 def _compile(model: str, kind: str, spec: str) -> str:
+    """The query returning the rows of `model` (a table name or a parenthesised
+    query) that break the test."""
     if kind == "unique":
         cols = ", ".join(_columns(spec))
         return f"select {cols}, count(*) as n_rows from {model} group by all having count(*) > 1"
@@ -109,6 +146,6 @@ def batch_count_sql(model: str, tests: list[DataTest]) -> str:
         else:
             parts.append(f"(select count(*) as f{i} from ({test.failing_rows_sql}))")
     if row_level:
-        parts.insert(0, f"(select {', '.join(row_level)} from {model})")
+        parts.insert(0, f"(select {', '.join(row_level)} from {tests[0].source})")
     names = ", ".join(f"f{i}" for i in range(len(tests)))
     return f"select {names} from " + " cross join ".join(parts)

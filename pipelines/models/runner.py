@@ -2,7 +2,18 @@
 
 Everything happens in one transaction. Models are created in a fresh schema
 `build_N`; only when every model and every data test has passed are the views in
-`analytics` pointed at it. A failure rolls back: readers keep the last good build.
+`analytics` pointed at it. A ticket that fails a data test is quarantined and the
+models after int_tickets run again without it (see quarantine.py); any other failure
+rolls back: readers keep the last good build.
+
+The build is then published for readers: `publish_snapshot` writes the serving
+snapshot and swaps `current.json`, the one commit point every reader (dashboard,
+`tierlens kpis`/`export`/`report`) goes by. A build killed between its commit and
+that swap leaves readers on the previous build; the next build publishes the
+committed one first (`repair_publish`).
+
+TIERLENS_TEST_PAUSE (tests only, see pause.py) makes the build pause at a named
+point, so a test can kill it there.
 """
 
 from __future__ import annotations
@@ -20,12 +31,25 @@ from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
+from pipelines.models.pause import pause_at
+from pipelines.models.quarantine import (
+    QUARANTINE_TABLE,
+    Failure,
+    is_quarantinable,
+    print_warning,
+    quarantine,
+    scope_sql,
+    ticket_models,
+)
 from pipelines.models.seeds import write_seeds
 from pipelines.review.verdicts import apply_journal
-from pipelines.serving import publish_snapshot
+from pipelines.serving import publish_snapshot, repair_publish
 
 PUBLISHED_SCHEMA = "analytics"
 MAX_FAILING_ROWS = 5
+# Runs of the models after the first one that quarantined tickets; a build that
+# still fails then stops (removing tickets should not make others fail).
+MAX_QUARANTINE_RERUNS = 3
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,7 @@ class BuildSummary:
     seconds: float
     resolved_tickets: int = 0
     open_tickets: int = 0
+    quarantined_tickets: int = 0
 
 
 def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -71,7 +96,7 @@ def _run_test(con: duckdb.DuckDBPyConnection, test: DataTest) -> str | None:
     return f"{test.label}: {len(rows)}{more} failing rows, e.g.\n{shown}"
 
 
-def _run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[str]:
+def _run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[Failure]:
     """The failures of `tests`, in order. The tests of a model are counted in one
     query (one scan for all its row-level tests); only a test with failing rows is
     run on its own, for the rows to show. A batch that cannot run is reported as
@@ -85,9 +110,74 @@ def _run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[st
             (row,) = con.execute(batch_count_sql(model, group)).fetchall()
         except duckdb.Error as exc:
             specs = "; ".join(f"{t.kind} {t.spec}" for t in group)
-            return [f"{model}: data tests could not run ({specs}): {exc}"]
+            return [Failure(None, f"{model}: data tests could not run ({specs}): {exc}")]
         failing.update(t for t, n in zip(group, row, strict=True) if n)
-    return [f for f in (_run_test(con, t) for t in tests if t in failing) if f]
+    found = ((t, _run_test(con, t)) for t in tests if t in failing)
+    return [Failure(t, message) for t, message in found if message]
+
+
+def _downstream(models: list[Model], roots: set[str]) -> list[Model]:
+    """`roots` and every model that reads one of them, in build order."""
+    affected: set[str] = set()
+    for model in models:
+        if model.name in roots or model.depends_on & affected:
+            affected.add(model.name)
+    return [m for m in models if m.name in affected]
+
+
+def _run_models(
+    con: duckdb.DuckDBPyConnection, schema: str, models: list[Model], console: Console
+) -> None:
+    for model in models:
+        t0 = time.perf_counter()
+        _run_model(con, schema, model)
+        console.print(
+            f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
+            highlight=False,
+        )
+
+
+def _fail(failures: list[Failure], n_tests: int, why: str = "") -> BuildError:
+    return BuildError(
+        f"{len(failures)} of {n_tests} data tests failed{why}; the published build is "
+        "unchanged:\n" + "\n".join(f.message for f in failures)
+    )
+
+
+def _test_and_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    build_id: int,
+    models: list[Model],
+    tests: list[DataTest],
+    console: Console,
+) -> None:
+    """Run the data tests; quarantine the tickets that fail one and run the models
+    that read the quarantine again, until every test passes. Raises BuildError on a
+    structural failure, or when quarantining does not make the tests pass."""
+    with_tickets = ticket_models(con, schema)
+    rerun = _downstream(models, {m.name for m in models if QUARANTINE_TABLE in m.sql})
+    current = tests
+    for attempt in range(MAX_QUARANTINE_RERUNS + 1):
+        failures = _run_tests(con, current)
+        if not failures:
+            return
+        if not all(is_quarantinable(f.test, with_tickets) for f in failures):
+            raise _fail(failures, len(tests))
+        if attempt == MAX_QUARANTINE_RERUNS or not rerun:
+            raise _fail(failures, len(tests), f" after quarantining tickets {attempt} times")
+        new = quarantine(con, build_id, [f.test for f in failures if f.test is not None])
+        if new <= 0:
+            raise _fail(failures, len(tests), " on rows that name no ticket to quarantine")
+        console.print(
+            f"  [yellow]quarantined {new} ticket(s) that failed data tests; "
+            f"running {len(rerun)} models again without them[/]",
+            highlight=False,
+        )
+        for model in reversed(rerun):
+            con.execute(f"drop table {schema}.{model.name}")
+        _run_models(con, schema, rerun, console)
+        current = [t.scoped(scope_sql(t.model)) if t.model in with_tickets else t for t in tests]
 
 
 def _publish(con: duckdb.DuckDBPyConnection, schema: str, models: list[Model]) -> None:
@@ -118,6 +208,11 @@ def run_build(
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
     con = connect(require_database(db_path))
     try:
+        repair_publish(con, db_path, sql_dir=sql_dir)
+    except BaseException:
+        con.close()
+        raise
+    try:
         apply_memory_limit(con)
         con.execute("begin transaction")
         build_id = _next_build_id(con)
@@ -127,21 +222,11 @@ def run_build(
         macros = macros_sql(sql_dir)
         if macros:
             con.execute(macros)
+        con.execute(f"delete from {QUARANTINE_TABLE}")
         con.execute(f"create schema {schema}")
         con.execute(f"set search_path = '{schema},main'")
-        for model in models:
-            t0 = time.perf_counter()
-            _run_model(con, schema, model)
-            console.print(
-                f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
-                highlight=False,
-            )
-        failures = _run_tests(con, tests)
-        if failures:
-            raise BuildError(
-                f"{len(failures)} of {len(tests)} data tests failed; the published build is "
-                "unchanged:\n" + "\n".join(failures)
-            )
+        _run_models(con, schema, models, console)
+        _test_and_quarantine(con, schema, build_id, models, tests, console)
         _publish(con, schema, models)
         resolved, still_open = con.execute(
             f"select count(*) filter (where state = 'resolved'), "
@@ -153,12 +238,16 @@ def run_build(
             [build_id, schema, len(models), len(tests), last_batch],
         )
         con.execute("reset search_path")
+        pause_at("before_commit")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     else:
+        quarantined = print_warning(con, console)
+        pause_at("after_commit")
         publish_snapshot(con, db_path, build_id, sql_dir=sql_dir)
+        pause_at("after_publish")
     finally:
         con.close()
     return BuildSummary(
@@ -169,4 +258,5 @@ def run_build(
         time.perf_counter() - started,
         int(resolved),
         int(still_open),
+        quarantined,
     )

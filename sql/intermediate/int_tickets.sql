@@ -1,5 +1,7 @@
 -- Every ticket seen in either input, with its attributes and its source system.
--- A ticket known only from events belongs to the default partner.
+-- A ticket known only from events belongs to the default partner. Tickets the
+-- build quarantined (meta.quarantine: they failed a data test) are left out here,
+-- so that no model after this one sees them.
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner
 
@@ -19,6 +21,10 @@ settings as (
     select * from config.settings
 ),
 
+quarantine as (
+    select * from meta.quarantine
+),
+
 event_tickets as (
     select
         ticket_id,
@@ -34,9 +40,14 @@ all_ids as (
     select ticket_id from event_tickets
 ),
 
+kept_ids as (
+    select ticket_id from all_ids
+    where ticket_id not in (select ticket_id from quarantine)
+),
+
 final as (
     select
-        all_ids.ticket_id,
+        kept_ids.ticket_id,
         coalesce(tickets.partner, settings.default_partner) as partner,
         tickets.client,
         tickets.opened_at,
@@ -56,10 +67,10 @@ final as (
         tickets.first_contact_resolved,
         coalesce(event_tickets.n_events, 0) as n_events,
         coalesce(batches.source, 'unknown') as source
-    from all_ids
+    from kept_ids
     cross join settings
-    left join tickets on tickets.ticket_id = all_ids.ticket_id
-    left join event_tickets on event_tickets.ticket_id = all_ids.ticket_id
+    left join tickets on tickets.ticket_id = kept_ids.ticket_id
+    left join event_tickets on event_tickets.ticket_id = kept_ids.ticket_id
     left join batches
         on batches.batch_id = coalesce(event_tickets.first_batch_id, tickets.batch_id)
 )

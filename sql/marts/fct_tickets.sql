@@ -1,5 +1,7 @@
--- One row per ticket: its path through the tiers, its state (resolved, open or
--- cancelled), the week of its final resolution and every ticket-level KPI flag.
+-- One row per ticket: its path through the tiers, its state (resolved, open,
+-- cancelled, or 'no events' for a ticket without a timeline), the week of its final
+-- resolution and every ticket-level KPI flag. The clock starts at opened_at or the
+-- first event, whichever is earlier (a ticket has no events before it is opened).
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner, state
 -- test accepted_values: state in ('resolved', 'open', 'cancelled', 'no events')
@@ -130,7 +132,11 @@ reviewed as (
 joined as (
     select
         tickets.*,
-        timeline.* exclude (ticket_id),
+        timeline.* exclude (ticket_id, n_handoffs, n_distinct_groups, n_deescalations, n_reopens),
+        coalesce(timeline.n_handoffs, 0) as n_handoffs,
+        coalesce(timeline.n_distinct_groups, 0) as n_distinct_groups,
+        coalesce(timeline.n_deescalations, 0) as n_deescalations,
+        coalesce(timeline.n_reopens, 0) as n_reopens,
         coalesce(escalation_summary.n_escalations, 0) as n_escalations,
         coalesce(escalation_summary.is_bounced_back, false) as is_bounced_back,
         first_escalation.escalated_at as first_escalated_at,
@@ -142,7 +148,7 @@ joined as (
         reviewed.is_unnecessary_reviewed,
         capabilities.has_first_contact_signal,
         capabilities.has_kb_articles as source_has_kb_articles,
-        coalesce(tickets.opened_at, timeline.first_event_at) as clock_start_at,
+        least(tickets.opened_at, timeline.first_event_at) as clock_start_at,
         settings.reporting_timezone,
         settings.week_start_offset,
         settings.quick_fix_minutes,
@@ -170,7 +176,7 @@ flagged as (
         end as state,
         n_escalations > 0 as is_escalated,
         n_reopens > 0 as is_reopened,
-        n_handoffs + 1 > n_distinct_groups as is_pingpong,
+        n_handoffs >= 1 and n_handoffs + 1 > n_distinct_groups as is_pingpong,
         'L' || highest_tier_rank as highest_tier,
         minutes_between(clock_start_at, resolved_at) as minutes_to_resolve,
         case

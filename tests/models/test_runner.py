@@ -63,16 +63,24 @@ def _copy_sql(tmp_path: Path) -> Path:
 
 
 def test_failing_data_test_keeps_the_published_build(tmp_path):
+    """A failing test on a model without tickets (kpi_weekly) is structural."""
     db = tmp_path / "t.duckdb"
     build(db, TICKETS).close()
     sql = _copy_sql(tmp_path)
-    model = sql / "marts" / "fct_tickets.sql"
-    model.write_text("-- test expression: n_escalations = 0\n" + model.read_text())
+    model = sql / "marts" / "kpi_weekly.sql"
+    model.write_text(
+        "-- test expression: metric <> 'escalation_rate' or value = 0\n" + model.read_text()
+    )
     with pytest.raises(BuildError) as err:
         run_build(db, Config(), sql_dir=sql)
     message = str(err.value)
-    assert "fct_tickets: expression n_escalations = 0: 1 failing rows" in message
-    assert "ticket_id='B'" in message
+    # B is escalated: 1 of 2 L1 tickets overall and in the partner, client, category,
+    # priority and group the two share (6 rows), and 1 of 1 for B's agent bob.
+    assert "kpi_weekly: expression metric <> 'escalation_rate' or value = 0: 6 (and more)" in (
+        message
+    )
+    assert "dimension='overall', dimension_value='all', metric='escalation_rate'" in message
+    assert "value='0.5'" in message
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select build_id from meta.builds").fetchall() == [(1,)]
     assert con.execute("select count(*) from analytics.fct_tickets").fetchall() == [(2,)]

@@ -1,0 +1,272 @@
+"""Through the real CLI: a quarantined ticket does not block the build, readers see
+builds atomically whatever moment a build is killed, and database paths may hold
+apostrophes, spaces and non-ASCII letters."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.db import connect
+from pipelines.serving import read_pointer, serving_dir
+
+# Week of Monday 4 March 2024: (ticket, partner, client, priority, category), and
+# events (ticket, minute after 09:00 on 4 March, group, tier, agent, status).
+# A: resolved at L1; B: escalated L1 -> L2.
+FIRST = (
+    [("A", "acme", "north", "P3", "software"), ("B", "acme", "north", "P3", "software")],
+    [
+        ("A", 0, "SD-L1", "L1", "ann", "New"),
+        ("A", 5, "SD-L1", "L1", "ann", "Resolved"),
+        ("B", 0, "SD-L1", "L1", "ann", "New"),
+        ("B", 10, "Apps-L2", "L2", "bob", "Assigned"),
+        ("B", 40, "Apps-L2", "L2", "bob", "Resolved"),
+    ],
+)
+# A second export: C and D, both resolved at L1 (the escalation rate falls to 1/4).
+SECOND = (
+    [("C", "acme", "north", "P3", "software"), ("D", "acme", "south", "P2", "network")],
+    [
+        ("C", 60, "SD-L1", "L1", "ann", "New"),
+        ("C", 80, "SD-L1", "L1", "ann", "Resolved"),
+        ("D", 60, "SD-L1", "L1", "cat", "New"),
+        ("D", 67, "SD-L1", "L1", "cat", "Resolved"),
+    ],
+)
+WEEK = "2024-03-04"
+
+
+def tierlens(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def load(db: Path, rows: tuple[list[tuple], list[tuple]], batch_id: int) -> None:
+    """Rows into raw.* as one ingest batch would leave them (named columns only)."""
+    con = connect(db)
+    try:
+        con.execute(
+            "insert into meta.batches values "
+            "(?, 'handmade', 'tickets', 'handmade.csv', ?, now(), now(), 0, 0, 0, 0)",
+            [batch_id, f"hash{batch_id}"],
+        )
+        con.executemany(
+            "insert into raw.tickets (ticket_id, partner, client, opened_at, priority, category, "
+            "_batch_id, _source_file, _line) values (?, ?, ?, timestamptz '2024-03-04 09:00Z', "
+            "?, ?, ?, 'tickets.csv', 1)",
+            [(*t, batch_id) for t in rows[0]],
+        )
+        con.executemany(
+            "insert into raw.events (ticket_id, event_at, seq, group_name, tier, agent, status, "
+            "_batch_id, _source_file, _line) values (?, timestamptz '2024-03-04 09:00Z' "
+            "+ to_minutes(?), 1, ?, ?, ?, ?, ?, 'events.csv', 1)",
+            [(*e, batch_id) for e in rows[1]],
+        )
+    finally:
+        con.close()
+
+
+def escalation_rate(kpis_csv: str) -> str:
+    line = next(r for r in kpis_csv.splitlines() if r.startswith("escalation_rate,"))
+    return ",".join(line.split(",")[1:4])  # value, numerator, denominator
+
+
+def report_build(db: Path, cwd: Path) -> int:
+    out = ok(tierlens("report", "--week", WEEK, "--db", db, "--out", cwd / "r.html", cwd=cwd))
+    found = re.search(r"\(build (\d+)\)", out)
+    assert found, out
+    return int(found.group(1))
+
+
+def dashboard_build(db: Path) -> tuple[int, int]:
+    """The build the dashboard serves and its number of tickets (its data access)."""
+    from dashboards import data
+
+    located = data.locate(db)
+    assert located.state == "ok" and located.pointer is not None
+    info = data.build_info(str(located.pointer.snapshot))
+    return located.pointer.build_id, int(info["n_tickets"])
+
+
+def readers(db: Path, cwd: Path) -> tuple[int, int, int, str]:
+    """(dashboard build, its tickets, report build, kpis escalation rate)."""
+    build, n_tickets = dashboard_build(db)
+    kpis = ok(tierlens("kpis", "--db", db, "--format", "csv", cwd=cwd))
+    return build, n_tickets, report_build(db, cwd), escalation_rate(kpis)
+
+
+# Build 1 (A, B): 1 of 2 escalated. Build 2 (A-D): 1 of 4.
+ON_BUILD_1 = (1, 2, 1, "0.5,1.0,2.0")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with build 1 published and a second export ingested since."""
+    folder = tmp_path_factory.mktemp("base")
+    db = folder / "t.duckdb"
+    load(db, FIRST, 1)
+    ok(tierlens("build", "--db", db, cwd=folder))
+    assert readers(db, folder) == ON_BUILD_1
+    load(db, SECOND, 2)
+    return db
+
+
+def copy_db(db: Path, folder: Path) -> Path:
+    target = folder / db.name
+    shutil.copy(db, target)
+    shutil.copytree(serving_dir(db), serving_dir(target))
+    return target
+
+
+def kill_build_at(db: Path, point: str, cwd: Path) -> None:
+    """Start `tierlens build`, wait until it pauses at `point`, kill it (SIGKILL)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "build", "--db", str(db)],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TIERLENS_TEST_PAUSE": f"{point}:60"},
+    )
+    assert proc.stderr is not None
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if line.strip() == f"paused at {point}":
+                break
+        else:
+            pytest.fail(f"the build never paused at {point}: {''.join(lines)}")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [
+        ("before_commit", ON_BUILD_1),
+        ("after_commit", ON_BUILD_1),
+        ("during_publish", ON_BUILD_1),
+        ("after_publish", (2, 4, 2, "0.25,1.0,4.0")),
+    ],
+)
+def test_readers_agree_whenever_a_build_is_killed(
+    base: Path, tmp_path: Path, point: str, expected: tuple
+) -> None:
+    db = copy_db(base, tmp_path)
+    kill_build_at(db, point, tmp_path)
+    assert readers(db, tmp_path) == expected
+    with duckdb.connect(str(db), read_only=True) as con:
+        committed = con.execute("select max(build_id) from meta.builds").fetchall()[0][0]
+    assert committed == (1 if point == "before_commit" else 2)
+    # The next build publishes; everyone moves to it together.
+    ok(tierlens("build", "--db", db, cwd=tmp_path))
+    after = committed + 1
+    assert readers(db, tmp_path) == (after, 4, after, "0.25,1.0,4.0")
+
+
+@pytest.mark.parametrize("point", ["after_commit", "during_publish"])
+def test_a_build_committed_but_not_published_is_published_by_the_next(
+    base: Path, tmp_path: Path, point: str
+) -> None:
+    """Build 2 is committed, its publish killed; build 3 is killed before its own
+    commit, after publishing build 2 first: readers are on build 2."""
+    db = copy_db(base, tmp_path)
+    kill_build_at(db, point, tmp_path)
+    kill_build_at(db, "before_commit", tmp_path)
+    assert readers(db, tmp_path) == (2, 4, 2, "0.25,1.0,4.0")
+    pointer = read_pointer(db)
+    assert pointer is not None and pointer.snapshot.name == "build_2.duckdb"
+
+
+def test_a_quarantined_ticket_is_shown_as_text_everywhere(base: Path, tmp_path: Path) -> None:
+    """A ticket an adapter let through with priority P9 and an id that looks like
+    markup: the build publishes the other 4 with a warning naming it, reconcile and
+    the dashboard list it."""
+    db = copy_db(base, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
+            "_line) values ('[bold]Q1[/bold] :smile:', 'acme', 'P9', 2, 'tickets.csv', 9)"
+        )
+    out = ok(tierlens("build", "--db", db, cwd=tmp_path))
+    assert "warning: 1 ticket quarantined: it failed a data test" in out
+    assert "[bold]Q1[/bold] :smile:: stg_tickets: accepted_values priority in" in out
+    assert "(priority=P9)" in out
+    assert "build 2:" in out and "4 resolved tickets in the KPIs" in out
+
+    recon = ok(tierlens("reconcile", "--db", db, cwd=tmp_path))
+    assert "tickets: 5 loaded = 4 in the build + 1 quarantined" in recon
+    assert "[bold]Q1[/bold] :smile:" in recon
+
+    from dashboards import data
+
+    pointer = read_pointer(db)
+    assert pointer is not None
+    listed = data.quarantine(str(pointer.snapshot))
+    assert listed.rows() == [
+        (
+            "[bold]Q1[/bold] :smile:",
+            "stg_tickets",
+            "accepted_values priority in ('P1', 'P2', 'P3', 'P4')",
+            "priority=P9",
+        )
+    ]
+
+
+def test_the_quality_page_lists_quarantined_tickets(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboard.conftest import app_test, open_page
+
+    db = copy_db(base, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
+            "_line) values ('**Q2**', 'acme', 'urgent', 2, 'tickets.csv', 9)"
+        )
+    ok(tierlens("build", "--db", db, cwd=tmp_path))
+    at = open_page(app_test(db, monkeypatch), "quality")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("1 ticket failed a data test" in w.value for w in at.warning)
+    frame = next(df.value for df in at.dataframe if "test" in df.value.columns)
+    assert list(frame["ticket_id"]) == ["**Q2**"]
+    assert list(frame["detail"]) == ["priority=urgent"]
+
+
+def test_paths_with_apostrophes_spaces_and_accents(tmp_path: Path) -> None:
+    folder = tmp_path / "it's a tést"
+    folder.mkdir()
+    db = folder / "l'équipe ü.duckdb"
+    load(db, FIRST, 1)
+    out = ok(tierlens("build", "--db", db, cwd=folder))
+    assert "build 1:" in out
+    assert readers(db, folder) == ON_BUILD_1
+    ok(tierlens("build", "--db", db, cwd=folder))  # a second publish prunes nothing wrong
+    assert readers(db, folder)[:3] == (2, 2, 2)
+    ok(tierlens("export", folder / "k.csv", "--db", db, "--format", "csv", cwd=folder))
+    assert "escalation_rate" in (folder / "k.csv").read_text()
+    ok(tierlens("reconcile", "--db", db, cwd=folder))
