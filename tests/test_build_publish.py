@@ -270,3 +270,13 @@ def test_paths_with_apostrophes_spaces_and_accents(tmp_path: Path) -> None:
     ok(tierlens("export", folder / "k.csv", "--db", db, "--format", "csv", cwd=folder))
     assert "escalation_rate" in (folder / "k.csv").read_text()
     ok(tierlens("reconcile", "--db", db, cwd=folder))
+
+
+def test_a_bad_test_pause_setting_stops_the_build_before_it_starts(base: Path, tmp_path: Path):
+    db = copy_db(base, tmp_path)
+    result = tierlens("build", "--db", db, cwd=tmp_path, env={"TIERLENS_TEST_PAUSE": "nowhere"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: environment variable TIERLENS_TEST_PAUSE='nowhere'")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select max(build_id) from meta.builds").fetchall() == [(1,)]

@@ -31,7 +31,7 @@ from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
-from pipelines.models.pause import pause_at
+from pipelines.models.pause import pause_at, pause_setting
 from pipelines.models.quarantine import (
     QUARANTINE_TABLE,
     Failure,
@@ -203,6 +203,7 @@ def run_build(
     sql_dir: Path = SQL_DIR,
 ) -> BuildSummary:
     console = console or Console(quiet=True)
+    pause_setting()  # a bad test setting stops the build before it starts
     started = time.perf_counter()
     models = discover(sql_dir)
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
