@@ -162,9 +162,9 @@ def _test_and_quarantine(
         failures = _run_tests(con, current)
         if not failures:
             return
-        if not all(is_quarantinable(f.test, with_tickets) for f in failures):
+        if not rerun or not all(is_quarantinable(f.test, with_tickets) for f in failures):
             raise _fail(failures, len(tests))
-        if attempt == MAX_QUARANTINE_RERUNS or not rerun:
+        if attempt == MAX_QUARANTINE_RERUNS:
             raise _fail(failures, len(tests), f" after quarantining tickets {attempt} times")
         new = quarantine(con, build_id, [f.test for f in failures if f.test is not None])
         if new <= 0:
