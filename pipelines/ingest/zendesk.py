@@ -27,11 +27,9 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines.errors import InputError
-from pipelines.ingest.adapter_sql import value_map
 from pipelines.ingest.formats import Staged
 from pipelines.ingest.readers import FileInfo, read_file, sql_str
 
-PRIORITIES = {"urgent": "P1", "high": "P2", "normal": "P3", "low": "P4"}
 _GROUPS = "_zendesk_groups"
 _EVENT_TABLES = "_zendesk_event_tables"
 
@@ -205,7 +203,7 @@ def read_zendesk(
                 f"""
                 create temp table {tickets} as
                 select {_s("r", "id")} as ticket_id, {_s("r", "created_at")} as opened_at,
-                    {value_map(_s("r", "priority"), PRIORITIES)} as priority,
+                    {_s("r", "priority")} as priority,
                     {_s("r", "type")} as category, {_s("r", "$.via.channel")} as channel,
                     {_s("r", "organization_id")} as client, {_s("r", "due_at")} as sla_due_at,
                     _line, _raw_line, _reject_reason
