@@ -93,6 +93,19 @@ def test_user_map_adds_and_overrides(tmp_path: Path, make, db: Path) -> None:
     ]
 
 
+def test_user_map_applies_to_zendesk_tickets(tmp_path: Path, make, db: Path) -> None:
+    config = load_config(write(tmp_path / "tierlens.toml", '[priority_map]\nnormal = "P4"\n'))
+    tickets = [{"id": n, "created_at": "2024-03-04T09:00:00Z", "priority": p}
+               for n, p in ((1, "urgent"), (2, "normal"), (3, None), (4, "asap"))]
+    path = make("tickets.json", json.dumps({"tickets": tickets}))
+    result = run_ingest([path], db_path=db, config=config, fmt="zendesk")
+    assert (result.rows_loaded, result.rows_rejected) == (3, 1)
+    assert _loaded(db) == {"1": "P1", "2": "P4", "3": None}
+    assert query(db, "select reason from meta.rejects") == [
+        (f"unknown priority value 'asap' {HINT}",),
+    ]
+
+
 def test_priority_map_is_validated(tmp_path: Path) -> None:
     bad = {
         '[priority_map]\n"Sev A" = "P5"\n': r"priority_map\.Sev A: Input should be 'P1', 'P2'",
