@@ -87,13 +87,11 @@ def windows(settings: IngestSettings, now: datetime) -> dict[WindowName, Window]
     if settings.latest is None:
         ahead = now.astimezone(UTC) + timedelta(days=1, minutes=1)
         end = ahead.replace(second=0, microsecond=0)  # a whole minute, as shown
-        late = "ingest.latest"
     else:
         end = _midnight(settings.latest, 1)
-        late = "ingest.latest"
     due = _plus_days(end, settings.sla_due_days_ahead)
     return {
-        "event": Window(start, end, late),
+        "event": Window(start, end, "ingest.latest"),
         "due": Window(start, due, "ingest.sla_due_days_ahead"),
     }
 
