@@ -37,6 +37,9 @@ TICKET_COLUMNS: dict[str, str] = {
     "reported_reassignment_count": "integer",
     "reported_reopen_count": "integer",
     "first_contact_resolved": "boolean",
+    # the export's own time of the row: the newer row wins a merge (ingest/load.py);
+    # added last, so databases made before it get it by `alter table`
+    "updated_at": "timestamptz",
 }
 
 EVENT_COLUMNS: dict[str, str] = {
@@ -158,8 +161,10 @@ create table if not exists meta.review_sample_items (
     primary key (sample_id, escalation_id)
 );
 create table if not exists raw.tickets (
-    {_columns_sql(TICKET_COLUMNS, LINEAGE_COLUMNS)}
+    {_columns_sql({k: v for k, v in TICKET_COLUMNS.items() if k != "updated_at"},
+                  LINEAGE_COLUMNS)}
 );
+alter table raw.tickets add column if not exists updated_at timestamptz;
 create table if not exists raw.events (
     {_columns_sql(EVENT_COLUMNS, LINEAGE_COLUMNS)}
 );

@@ -27,8 +27,8 @@ from pipelines.db import DEFAULT_DB, connect
 from pipelines.errors import InputError
 from pipelines.ingest import load
 from pipelines.ingest.formats import FORMATS, Staged
-from pipelines.ingest.readers import FileInfo, inspect_file, list_inputs
-from pipelines.ingest.schema import KINDS
+from pipelines.ingest.readers import FileInfo, inspect_file, list_inputs, quote_ident, sql_str
+from pipelines.ingest.schema import CONTRACTS, KINDS, MISSING_TOKENS
 from pipelines.ingest.validate import validate
 
 DEFAULT_SOURCE = "canonical"
@@ -225,6 +225,7 @@ def _load_one(
     row = con.execute(f"select count(*) from {st.table}").fetchone()
     if not row or not row[0]:
         raise InputError(f"{info.label}: empty file, no rows")
+    present = _columns_with_values(con, st.table, CONTRACTS[st.kind].names)
     checked = validate(con, st.table, st.kind, config, info.label, typed)
     con.execute(f"drop table if exists {st.table}")
     step(f"loading {info.label}")
@@ -232,7 +233,7 @@ def _load_one(
         batch_id=load.next_batch_id(con), source=source, kind=st.kind, file_path=info.label,
         content_hash=info.content_hash, started_at=started,
     )
-    counts = load.load_batch(con, typed, batch, st.lines)
+    counts = load.load_batch(con, typed, batch, st.lines, present)
     # lines read as Windows-1252: noted once per file (an adapter may stage two kinds)
     text = info.text
     recoded = text.recoded_count if text is not None and info.content_hash not in noted else 0
@@ -251,6 +252,28 @@ def _load_one(
         recoded_lines=recoded,
         first_recoded_line=text.recoded[0] if recoded and text is not None else None,
     )
+
+
+def _columns_with_values(
+    con: duckdb.DuckDBPyConnection, staged: str, names: tuple[str, ...]
+) -> list[str]:
+    """The contract columns the staged file has with at least one value: only these
+    may change a stored ticket (a column a file lacks, or leaves blank throughout,
+    never erases what is stored)."""
+    have = {str(r[0]) for r in con.execute(f"describe {staged}").fetchall()}
+    cols = [c for c in names if c in have]
+    if not cols:
+        return []
+
+    def blank(c: str) -> str:
+        v = f"trim({quote_ident(c)})"
+        return "coalesce(" + " or ".join(f"{v} = {sql_str(t)}" for t in MISSING_TOKENS) + ", true)"
+
+    row = con.execute(
+        "select " + ", ".join(f"count(*) filter (where not {blank(c)})" for c in cols)
+        + f" from {staged}"
+    ).fetchone()
+    return [c for c, n in zip(cols, row or (), strict=True) if n]
 
 
 def _top_reasons(con: duckdb.DuckDBPyConnection, typed: str, label: str) -> list[ReasonCount]:

@@ -13,7 +13,7 @@ event, or to an earlier row of the same file, counts as loaded but is not insert
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -108,30 +108,62 @@ def _lineage(batch: BatchInfo) -> str:
     return f"{batch.batch_id}, {sql_str(batch.file_path)}, _line"
 
 
-def upsert_tickets(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) -> int:
-    """Replace stored tickets by this batch's rows; returns the number of new ticket ids."""
-    cols = ", ".join(TICKET_COLUMNS)
-    latest = f"{typed}_latest"
+def upsert_tickets(
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    batch: BatchInfo,
+    present: Collection[str] | None = None,
+) -> int:
+    """Merge this batch's rows into the stored tickets; returns the number of new ids.
+
+    A new ticket is inserted as it is. A stored ticket takes the batch's values only
+    for the columns the file has (`present`, default all): a column a file lacks
+    never overwrites what is stored. When the stored and the new row both carry
+    updated_at (the export's own time of the row), the newer wins; otherwise the
+    later batch wins. A row that loses still fills the stored row's blanks. Within
+    one file, a repeated ticket_id keeps its newest row (updated_at, then line)."""
+    cols = [c for c in TICKET_COLUMNS if c != "ticket_id"]
+    given = set(cols if present is None else present)
+    latest, merged = f"{typed}_latest", f"{typed}_merged"
+    wins = "(t.ticket_id is null or t.updated_at is null or l.updated_at is null " \
+           "or l.updated_at >= t.updated_at)"
+
+    def pick(c: str) -> str:
+        if c not in given:  # the file does not have it: keep what is stored
+            return f"case when t.ticket_id is null then l.{c} else t.{c} end"
+        return f"case when {wins} then l.{c} else coalesce(t.{c}, l.{c}) end"
+
+    lineage = [
+        f"case when {wins} then {v} else t.{c} end as {c}"
+        for c, v in (("_batch_id", str(batch.batch_id)),
+                     ("_source_file", sql_str(batch.file_path)), ("_line", "l._line"))
+    ]
     con.execute(
         f"""create or replace temp table {latest} as
             select * from {typed} where _reject_reason is null
-            qualify row_number() over (partition by ticket_id order by _line desc) = 1"""
+            qualify row_number() over (
+                partition by ticket_id order by updated_at desc nulls last, _line desc) = 1"""
     )
     try:
-        row = con.execute(
-            f"""select count(*) from {latest} l
-                where not exists (select 1 from raw.tickets t where t.ticket_id = l.ticket_id)"""
-        ).fetchone()
+        con.execute(
+            f"""create or replace temp table {merged} as
+                select l.ticket_id, {", ".join(f"{pick(c)} as {c}" for c in cols)},
+                    {", ".join(lineage)}, t.ticket_id is null as _is_new
+                from {latest} l left join raw.tickets t on t.ticket_id = l.ticket_id"""
+        )
+        row = con.execute(f"select count(*) filter (where _is_new) from {merged}").fetchone()
         new = int(row[0]) if row else 0
         con.execute(
-            f"delete from raw.tickets where ticket_id in (select ticket_id from {latest})"
+            f"delete from raw.tickets where ticket_id in (select ticket_id from {merged})"
         )
+        names = ", ".join(["ticket_id", *cols, "_batch_id", "_source_file", "_line"])
         con.execute(
-            f"""insert into raw.tickets ({cols}, _batch_id, _source_file, _line)
-                select {cols}, {_lineage(batch)} from {latest} order by _line"""
+            f"""insert into raw.tickets ({names})
+                select {names} from {merged} order by _line"""
         )
     finally:
         con.execute(f"drop table if exists {latest}")
+        con.execute(f"drop table if exists {merged}")
     return new
 
 
@@ -187,15 +219,19 @@ def record_batch(
 
 
 def load_batch(
-    con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo, lines: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    batch: BatchInfo,
+    lines: str | None = None,
+    present: Collection[str] | None = None,
 ) -> LoadCounts:
     """Rejects to meta.rejects (their text from `lines` when given), good rows to
-    raw.<kind>, one row to meta.batches."""
+    raw.<kind> (tickets: merged, only the `present` columns), one row to meta.batches."""
     row = con.execute(f"select count(*) from {typed}").fetchone()
     read = int(row[0]) if row else 0
     rejected = insert_rejects(con, typed, batch, lines)
     if batch.kind == "tickets":
-        new = upsert_tickets(con, typed, batch)
+        new = upsert_tickets(con, typed, batch, present)
     else:
         new = insert_events(con, typed, batch)
     counts = LoadCounts(read, read - rejected, rejected, new)

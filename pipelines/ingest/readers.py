@@ -15,11 +15,13 @@ How CSV is read, so that no row can be lost silently:
    every line keeps its number and its exact text. The count must equal step 1's,
    or the ingest stops with an error.
 3. Lines are grouped into records. A line with an even number of quotes is a record
-   on its own (most lines; vectorised). A line with an odd number is either complete
+   on its own (most lines; vectorised); a quote between two characters of a value
+   (`24" monitor`) is text and not counted. A line with an odd number is either complete
    by itself (a stray quote inside a field, e.g. `24" monitor`) or opens a quoted
    field that continues on the next lines (a note with line breaks): it is joined
    with the lines up to the next line with an odd number of quotes, and kept as one
-   record only if the joined text splits into exactly the header's fields. Otherwise
+   record only if the joined text splits into exactly the header's fields and none
+   of the lines after the first has a whole record's worth of delimiters. Otherwise
    the line is a record on its own, and rejected with its reason; reading resumes on
    the next line. A damaged line can never swallow the lines after it.
 4. Fields are split in SQL (a regular expression that honours double quotes, or a
@@ -276,8 +278,17 @@ def _check_header(label: str, header: list[str]) -> tuple[list[str], tuple[str, 
     return names, tuple(repeated)
 
 
-def _odd_quotes(raw: str) -> str:
-    return f"(length({raw}) - length(replace({raw}, '\"', ''))) % 2 = 1"
+def _odd_quotes(raw: str, cls: str) -> str:
+    """SQL: the line has an odd number of quotes that can open or close a field.
+
+    A quote between two characters of a value (`24" monitor`, `5"x7"`) is text in
+    any reading, so it is not counted: it cannot keep a record open. (Applied twice:
+    a match consumes the character after the quote, which may precede another.)"""
+    word = f"[^\\s\"{cls}]"
+    stray = sql_str(f'({word})"({word}|[ \\t]+{word})')
+    once = f"regexp_replace({raw}, {stray}, '\\1\\2', 'g')"
+    text = f"regexp_replace({once}, {stray}, '\\1\\2', 'g')"
+    return f"(length({text}) - length(replace({text}, '\"', ''))) % 2 = 1"
 
 
 def _read_csv(
@@ -317,7 +328,9 @@ def _read_csv(
         return (f"(len({split(text)}) = {n} and "
                 f"length(array_to_string({split(text)}, '')) = length({text}))")
 
-    spans = _assemble(con, lines, header_row, table, well_formed)
+    looks_whole = f"length(l.raw) - length(replace(l.raw, {d_sql}, '')) >= {n - 1}"
+    spans = _assemble(con, lines, header_row, table, well_formed, _odd_quotes("raw", cls),
+                      looks_whole)
     if spans is None:
         records = (f"select ln as _line, raw as _raw_line from {lines} "
                    f"where ln > {header_row} and trim(coalesce(raw, '')) <> ''")
@@ -377,8 +390,14 @@ def _read_csv(
 
 
 def _assemble(
-    con: duckdb.DuckDBPyConnection, lines: str, header_row: int, table: str, well_formed
-) -> str | None:  # type: ignore[no-untyped-def]
+    con: duckdb.DuckDBPyConnection,
+    lines: str,
+    header_row: int,
+    table: str,
+    well_formed,  # type: ignore[no-untyped-def]
+    odd_quotes: str,
+    looks_whole: str,
+) -> str | None:
     """Temp table (ln, start_ln) of the lines that belong to a record spanning several
     lines (see step 3 of the module docstring), or None when there is none."""
     odd = f"{table}_odd"
@@ -386,7 +405,7 @@ def _assemble(
         f"""create or replace temp table {odd} as
             select ln, raw, lead(ln) over (order by ln) as next_ln
             from {lines}
-            where ln > {header_row} and contains(raw, '"') and {_odd_quotes('raw')}"""
+            where ln > {header_row} and contains(raw, '"') and {odd_quotes}"""
     )
     try:
         row = con.execute(f"select count(*) from {odd}").fetchone()
@@ -395,7 +414,9 @@ def _assemble(
         spans = f"{table}_spans"
         newline = "chr(10)"
         # Candidate records: a line that is not complete on its own, joined with the
-        # lines up to the next line with an odd number of quotes. `opens` keeps the
+        # lines up to the next line with an odd number of quotes, none of which has
+        # as many delimiters as a whole record (that would mean the quote was a
+        # stray one, about to swallow the next records). `opens` keeps the
         # line order of all odd lines; a candidate is taken unless the line before it
         # was taken as an opener (then this line closed that record): in a run of
         # consecutive good candidates, every other one opens a record.
@@ -408,14 +429,16 @@ def _assemble(
                 from {odd}
             ),
             joined as (
-                select o.k, string_agg(coalesce(l.raw, ''), {newline} order by l.ln) as text
+                select o.k, string_agg(coalesce(l.raw, ''), {newline} order by l.ln) as text,
+                    coalesce(bool_or(l.ln > o.ln and {looks_whole}), false)
+                        as has_record_inside
                 from odd_lines o
                 join {lines} l on l.ln between o.ln and o.next_ln
                 where o.is_incomplete and o.next_ln - o.ln < {MAX_RECORD_LINES}
                 group by o.k
             ),
             candidates as (
-                select k from joined where {well_formed('text')}
+                select k from joined where not has_record_inside and {well_formed('text')}
             ),
             flagged as (
                 select o.*, c.k is not null as is_good

@@ -87,6 +87,9 @@ TICKETS = Contract(
         ),
         ColumnRule(name="reported_reopen_count", target="reported_reopen_count", type="integer"),
         ColumnRule(name="first_contact_resolved", target="first_contact_resolved", type="boolean"),
+        # the export's own time of the row (e.g. ServiceNow sys_updated_on): the newer
+        # row wins when a ticket is loaded twice (see ingest/load.py)
+        ColumnRule(name="updated_at", target="updated_at", type="timestamp"),
     ),
 )
 

@@ -3,12 +3,14 @@
     text = prepare_text(path, label, workdir)
 
 DuckDB reads a text file line by line reliably only when it is UTF-8 with `\\n` or
-`\\r\\n` line ends: it stops at the first byte that is not UTF-8, and it splits (and
-drops text) at a carriage return that is not followed by a line feed. So one
+`\\r\\n` line ends throughout: it stops at the first byte that is not UTF-8, at a
+file that mixes the two, and it splits (and drops text) at a carriage return that
+is not followed by a line feed. So one
 streaming pass over the bytes (decompressed when gzipped) hashes the file, counts
 its lines and decides whether DuckDB can read it as it is. When it cannot (gzip,
-UTF-16/32, a byte that is not UTF-8, a lone carriage return), a second pass writes a
-UTF-8 copy into `workdir`:
+UTF-16/32, a byte that is not UTF-8, mixed line ends, a lone carriage return), a
+second pass writes a
+UTF-8 copy with `\\n` line ends into `workdir`:
 
 - the encoding is decided per value, never per file: valid UTF-8 stays UTF-8, and
   each run of bytes that is not UTF-8 is read as Windows-1252 (the usual encoding
@@ -70,6 +72,7 @@ class Scan:
     bom_encoding: str | None
     lines: int  # with \n, \r\n and lone \r as line ends
     lone_cr: bool
+    mixed_newlines: bool  # both \r\n and a bare \n (e.g. a note's line break)
     free_delims: tuple[str, ...]
 
 
@@ -125,7 +128,7 @@ def scan(path: Path, label: str, *, text: bool = True) -> Scan:
         for chunk in chunks:
             head = head or chunk[:4096]
         return Scan(hasher.hexdigest(), path.stat().st_size, head, gz, True, None, 0, False,
-                    LINE_DELIMS)
+                    False, LINE_DELIMS)
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
     present = set(LINE_DELIMS)
@@ -158,7 +161,7 @@ def scan(path: Path, label: str, *, text: bool = True) -> Scan:
     lines = lf + lone_cr + (1 if last and last not in (b"\n", b"\r") else 0)
     free = tuple(d for d in LINE_DELIMS if d in present)
     return Scan(hasher.hexdigest(), path.stat().st_size, head, gz, utf8, bom, lines,
-                lone_cr > 0, free)
+                lone_cr > 0, 0 < crlf < lf, free)
 
 
 def _recode(unit: bytes) -> tuple[str, list[int]]:
@@ -188,7 +191,8 @@ def _newlines(text: str) -> str:
 
 def prepare_text(path: Path, label: str, workdir: Path, found: Scan) -> TextFile:
     """The file as DuckDB-readable text (see the module docstring)."""
-    needs_copy = found.gzip or not found.utf8 or found.lone_cr or found.bom_encoding is not None
+    needs_copy = (found.gzip or not found.utf8 or found.lone_cr or found.mixed_newlines
+                  or found.bom_encoding is not None)
     if not needs_copy:
         if not found.free_delims:
             raise InputError(f"{label}: contains control characters; cannot be read as text")

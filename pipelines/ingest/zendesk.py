@@ -206,6 +206,7 @@ def read_zendesk(
                     {_s("r", "priority")} as priority,
                     {_s("r", "type")} as category, {_s("r", "$.via.channel")} as channel,
                     {_s("r", "organization_id")} as client, {_s("r", "due_at")} as sla_due_at,
+                    {_s("r", "updated_at")} as updated_at,
                     _line, _raw_line, _reject_reason
                 from {recs}
                 """

@@ -89,7 +89,7 @@ def load(
     con.executemany("insert into raw.events values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     con.executemany(
         "insert into raw.tickets values (?, ?, ?, ?, ?, ?, null, 'phone', ?, ?, null, ?, "
-        "null, null, ?, 1, 'handmade.csv', 1)",
+        "null, null, ?, 1, 'handmade.csv', 1, null)",
         [
             (
                 t.ticket_id,
