@@ -6,6 +6,7 @@ printed as one clear message with a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -199,10 +200,14 @@ def dashboard(
     db: DbOption = Path(DEFAULT_DB),
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
 ) -> None:
-    """Serve the Streamlit dashboard on the built database."""
+    """Serve the Streamlit dashboard on the built database (until stopped: Ctrl-C or
+    SIGTERM stop the server too)."""
     from pipelines.serve import serve_dashboard
 
-    sys.exit(serve_dashboard(db, port))
+    def stopping(sig: signal.Signals) -> None:
+        say(f"{sig.name}: stopping the dashboard", to=err_console)
+
+    sys.exit(serve_dashboard(db, port, on_stop=stopping))
 
 
 @app.command()
@@ -214,6 +219,10 @@ def demo(
 ) -> None:
     """Generate the sample, ingest it, build the models, print the KPIs, serve the dashboard."""
     from pipelines.demo import run_demo
+    from pipelines.serve import check_port
+
+    if serve:
+        check_port(port)  # before the demo's minute of work, not after
 
     run_demo(db, serve=serve, port=port, console=console)
 

@@ -3,18 +3,22 @@ server on a free port for the browser tests and the benchmark."""
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.db import require_database
 from pipelines.errors import TierlensError
+from pipelines.supervise import run_supervised
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
 
@@ -44,11 +48,62 @@ def streamlit_command(
     ]
 
 
-def serve_dashboard(db: Path | str, port: int) -> int:
+def check_port_number(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise TierlensError(
+            f"--port {port}: not a port; give a number from 1 to 65535 (default 8501)"
+        )
+
+
+def _listener(port: int) -> socket.socket:
+    """A socket bound as Streamlit binds its own: every address, IPv6 and IPv4."""
+    try:
+        sock = socket.socket(socket.AF_INET6)
+    except OSError:  # no IPv6 on this machine
+        sock = socket.socket(socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("", port))
+        return sock
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(("::", port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def check_port(port: int) -> None:
+    """A TierlensError unless the dashboard can listen on `port` now."""
+    check_port_number(port)
+    try:
+        _listener(port).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise TierlensError(
+                f"--port {port}: the port is already in use (another dashboard or program "
+                "listens on it); stop that one, or choose another port with --port"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise TierlensError(
+                f"--port {port}: this user may not listen on ports below 1024; choose one "
+                "from 1024 to 65535"
+            ) from None
+        raise TierlensError(f"--port {port}: cannot listen on it ({exc.strerror})") from None
+
+
+def serve_dashboard(
+    db: Path | str, port: int, *, on_stop: Callable[[signal.Signals], None] | None = None
+) -> int:
+    """Serve the dashboard until the server exits or this process is stopped (the
+    server never outlives it); returns the exit code for the command."""
     if not APP.exists():
         raise TierlensError("the dashboard is not installed (dashboards/app.py is missing)")
+    require_database(db)
+    check_port(port)
     env = {**os.environ, "TIERLENS_DB": str(Path(db).resolve())}
-    return subprocess.call(streamlit_command(db, port), env=env)
+    return run_supervised(streamlit_command(db, port), env=env, on_stop=on_stop)
 
 
 def free_port() -> int:
