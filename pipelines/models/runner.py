@@ -38,6 +38,7 @@ from pipelines.models.quarantine import (
     is_quarantinable,
     print_warning,
     quarantine,
+    quarantined_count,
     scope_sql,
     ticket_models,
 )
@@ -50,6 +51,10 @@ MAX_FAILING_ROWS = 5
 # Runs of the models after the first one that quarantined tickets; a build that
 # still fails then stops (removing tickets should not make others fail).
 MAX_QUARANTINE_RERUNS = 3
+# Quarantine is for a few bad tickets: when more fail (above this share of the
+# tickets, and above this count), the build stops instead of publishing a remnant.
+MAX_QUARANTINE_SHARE = 0.05
+MAX_QUARANTINE_TICKETS = 20
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,13 @@ def _test_and_quarantine(
         new = quarantine(con, build_id, [f.test for f in failures if f.test is not None])
         if new <= 0:
             raise _fail(failures, len(tests), " on rows that name no ticket to quarantine")
+        held = quarantined_count(con)
+        total = int(con.execute(f"select count(*) from {schema}.stg_tickets").fetchall()[0][0])
+        if held > max(MAX_QUARANTINE_TICKETS, MAX_QUARANTINE_SHARE * total):
+            raise _fail(failures, len(tests),
+                        f" on {held:,} of {total:,} tickets: more than "
+                        f"{MAX_QUARANTINE_SHARE:.0%} is not a few bad tickets but a problem "
+                        "with the input or the configuration, so nothing is quarantined")
         console.print(
             f"  [yellow]quarantined {new} ticket(s) that failed data tests; "
             f"running {len(rerun)} models again without them[/]",

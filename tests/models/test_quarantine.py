@@ -256,3 +256,28 @@ def test_a_ticket_without_events_is_kept_with_no_timeline(tmp_path: Path):
         assert row == ("no events", 0, 0, 0, False, False, False, None)
         facts = con.execute("select count(*) from analytics.kpi_facts where ticket_id = 'N'")
         assert facts.fetchall() == [(0,)]  # in no rate, and not in the backlog
+
+
+def test_too_many_failing_tickets_stop_the_build_instead(tmp_path: Path):
+    """Quarantine is for a few bad tickets: 21 of 100 failing (above 20 and 5%) is a
+    problem with the input or the settings, so the build stops and publishes nothing."""
+    db = tmp_path / "t.duckdb"
+    good = [_resolved_at_l1(f"G{i:02d}") for i in range(79)]
+    bad = [_escalated(f"B{i:02d}", priority="P9") for i in range(21)]
+    load(db, [*good, *bad])
+    with pytest.raises(BuildError, match=r"on 21 of 100 tickets: more than 5%"):
+        run_build(db, Config())
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from meta.builds").fetchall() == [(0,)]
+        assert _quarantine(con) == []
+
+
+def test_twenty_failing_tickets_are_still_quarantined(tmp_path: Path):
+    db = tmp_path / "t.duckdb"
+    good = [_resolved_at_l1(f"G{i:02d}") for i in range(80)]
+    bad = [_escalated(f"B{i:02d}", priority="P9") for i in range(20)]
+    load(db, [*good, *bad])
+    run_build(db, Config())
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(distinct ticket_id) from meta.quarantine").fetchall() \
+            == [(20,)]
