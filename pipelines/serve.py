@@ -100,6 +100,7 @@ def serve_dashboard(
     server never outlives it); returns the exit code for the command."""
     if not APP.exists():
         raise TierlensError("the dashboard is not installed (dashboards/app.py is missing)")
+    check_port_number(port)
     require_database(db)
     check_port(port)
     env = {**os.environ, "TIERLENS_DB": str(Path(db).resolve())}
