@@ -16,8 +16,12 @@ last snapshot (highest sys_mod_count, then last line).
 
 servicenow-incident: the plain incident list (one row per incident) gives the tickets;
 its events are either coarse ones synthesised from its dates (opened -> New, resolved
--> Resolved, closed -> Closed, all in the final assignment group), or, when an audit
-export is read in the same run, the real timeline from it:
+-> Resolved, closed -> Closed, all in the final assignment group; an incident still
+open gets its current state at sys_updated_on), or, when an audit export is read in the
+same run, the real timeline from it. A date the incident's state contradicts (a
+closed_at left from before a reopen on an incident In Progress, a closed_at on a
+Resolved one) is not made an event: it is rejected with its reason (meta.rejects), the
+incident itself is loaded. The audit exports:
 
   - metric_instance export (columns id, definition, value, start): definitions
     "Assignment Group", "Assigned to Duration" and "Incident State Duration";
@@ -191,11 +195,14 @@ def _read_incident_list(
     if not stamps:
         raise InputError(f"{info.label}: the incident list has no opened_at, resolved_at or "
                          "closed_at column to place its events")
+    label = value_map(state, STATE_CODES)
+    phase = _phase_sql(label, col(present(raw, "active")))
     parts = [
         f"""select number as ticket_id, {c} as event_at, '{i}' as seq,
                 {group if s != "New" else "null::varchar"} as "group",
                 {agent if s != "New" else "null::varchar"} as agent,
-                '{s}' as status, _line, _raw_line, _reject_reason
+                '{s}' as status, _line, _raw_line,
+                coalesce(_reject_reason, {_stale_reason(c, s, phase, label)}) as _reject_reason
             from {raw.table} where nullif(trim({c}), '') is not null
                 and nullif(trim({c}), '?') is not null"""
         for i, (c, s) in enumerate(stamps)
@@ -204,10 +211,9 @@ def _read_incident_list(
     if "sys_updated_on" in raw.columns:
         parts.append(
             f"""select number, sys_updated_on, '9', {group}, {agent},
-                    {value_map(state, STATE_CODES)}, _line, _raw_line, _reject_reason
+                    {label}, _line, _raw_line, _reject_reason
                 from {raw.table}
-                where lower(trim({value_map(state, STATE_CODES)}))
-                    not in ('resolved', 'closed', 'canceled', 'cancelled')"""
+                where {phase} = 'open' and nullif(trim({label}), '') is not null"""
         )
     events = f"{name}_events"
     con.execute(f"create temp table {events} as {' union all '.join(parts)}")
@@ -215,6 +221,33 @@ def _read_incident_list(
     con.execute(f"drop table {raw.table}")
     staged["events"] = Staged("events", events)
     return staged
+
+
+def _phase_sql(state: str, active: str) -> str:
+    """Where an incident row says the incident stands: 'open', 'resolved', 'done'
+    (closed or canceled), or null when it says nothing (no state, no active flag)."""
+    s = f"lower(trim({state}))"
+    return f"""(case
+        when {s} in ('closed', 'canceled', 'cancelled') then 'done'
+        when {s} = 'resolved' then 'resolved'
+        when nullif({s}, '') is not null then 'open'
+        when lower(trim({active})) in ('true', '1', 'yes') then 'open'
+    end)"""
+
+
+def _stale_reason(column: str, status: str, phase: str, state: str) -> str:
+    """SQL for why a date is not made an event: the incident's state contradicts it
+    (a resolution date on an open incident, a closure date on one not closed); null
+    when it does not. The reason names the column, the value, the state and the fix."""
+    contradicts = {"Resolved": "'open'", "Closed": "'open', 'resolved'"}.get(status)
+    if contradicts is None:
+        return "null::varchar"
+    return f"""case when {phase} in ({contradicts}) then
+            '{column} ''' || trim({column}) || ''' contradicts the incident state '''
+            || coalesce(trim({state}), 'active') || ''': not made a {status} event (a date '
+            || 'left from before a reopen); the incident is loaded as it stands. Fix: '
+            || 'nothing to do, or export {column} empty for incidents not {status.lower()}'
+        end"""
 
 
 def _audit_events(
