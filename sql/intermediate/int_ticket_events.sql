@@ -3,6 +3,10 @@
 -- the last known one. A tier comes from the source's label when it is unambiguous,
 -- else from the tier map of the group, else from the lowest tier of an ambiguous label.
 -- Events after the final resolution are flagged out of scope (is_in_scope = false).
+-- A status the status map does not know has no class and is skipped when reading
+-- the status chain: prev_status_class is the class of the last known status before
+-- the event (Resolved -> unknown -> In Progress is a reopen), last_status_class the
+-- last known one, and an unknown status neither ends nor interrupts a resolution.
 -- test unique: ticket_id, event_index
 -- test not_null: ticket_id, event_index, event_at
 -- test accepted_values: held_tier in ('L1', 'L2', 'L3', 'L4')
@@ -52,6 +56,7 @@ held as (
         last_value(group_name ignore nulls) over ticket_so_far as held_group,
         last_value(event_tier ignore nulls) over ticket_so_far as held_tier,
         last_value(agent ignore nulls) over ticket_so_far as held_agent,
+        last_value(status_class ignore nulls) over ticket_so_far as held_status_class,
         lead(event_at) over ticket_order as next_event_at
     from joined
     window
@@ -68,10 +73,10 @@ transitions as (
         lag(held_group) over ticket_order as prev_held_group,
         lag(held_tier) over ticket_order as prev_held_tier,
         lag(held_agent) over ticket_order as prev_held_agent,
-        lag(status_class) over ticket_order as prev_status_class,
-        max(case when coalesce(status_class, '') not in ('resolved', 'closed') then event_index end)
+        lag(held_status_class) over ticket_order as prev_status_class,
+        max(case when status_class not in ('resolved', 'closed') then event_index end)
             over (partition by ticket_id) as last_open_index,
-        max(case when event_index = n_ticket_events then status_class end)
+        max(case when event_index = n_ticket_events then held_status_class end)
             over (partition by ticket_id) as last_status_class
     from held
     window ticket_order as (partition by ticket_id order by event_index)

@@ -63,10 +63,14 @@ def reference() -> pl.DataFrame:
             cls=pl.col("status").replace_strict(STATUS_CLASS, default=None),
             idx=pl.int_range(pl.len()).over("ticket"),
         )
-        .with_columns(done=pl.col("cls").is_in(["resolved", "closed"]).fill_null(False))
+        # a status the map does not know (Unmatched/Unmatched) is skipped: the chain
+        # of known statuses goes on through it
+        .with_columns(known=pl.col("cls").forward_fill().over("ticket"))
+        .with_columns(done=pl.col("known").is_in(["resolved", "closed"]).fill_null(False))
     )
     last_open = (
-        log.filter(~pl.col("done")).group_by("ticket").agg(last_open=pl.col("idx").max())
+        log.filter(pl.col("cls").is_not_null() & ~pl.col("cls").is_in(["resolved", "closed"]))
+        .group_by("ticket").agg(last_open=pl.col("idx").max())
     )
     tickets = (
         log.group_by("ticket")
