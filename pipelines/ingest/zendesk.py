@@ -27,11 +27,23 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines.errors import InputError
+from pipelines.ingest import carry
 from pipelines.ingest.formats import Staged
 from pipelines.ingest.readers import FileInfo, read_file, sql_str
 
-_GROUPS = "_zendesk_groups"
-_EVENT_TABLES = "_zendesk_event_tables"
+# The adapter's own lookups, kept across runs (created here, not in db.py): group
+# names by id, every status the exports state (a change, or a ticket's status as of
+# its updated_at), and which files were Zendesk events (whose stored events take
+# group names when the groups arrive in a later run).
+GROUPS = "raw.zendesk_groups"
+STATUSES = "raw.zendesk_statuses"
+FILES = "raw.zendesk_files"
+SNAPSHOT_SEQ = 9223372036854775807  # a ticket's status at updated_at: after its updates
+UNKNOWN_STATUS = (
+    "status unknown: this update of ticket {ticket} changes no status, and no earlier "
+    "update nor a later change nor tickets.json says it (add the earlier pages or the "
+    "tickets export to the run)"
+)
 
 
 def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple[str, str]:
@@ -128,69 +140,153 @@ def _child(field: str, part: str = "value") -> str:
 
 
 def _events(con: duckdb.DuckDBPyConnection, recs: str, name: str) -> str:
+    """Staged events of the file; their status is filled by _refresh (carry.py)."""
     events = f"{name}_events"
     comments = f"list_filter(ch, lambda c: {_s('c', 'event_type')} = 'Comment')"
     public = f"coalesce({_s('c', 'public')}, {_s('c', 'comment_public')}) = 'true'"
     epoch = f"try_cast({_s('r', 'timestamp')} as bigint)"
+    created = _s("r", "created_at")
     con.execute(
         f"""
         create temp table {events} as
-        select ticket_id, event_at, seq, "group", agent,
-            coalesce(
-                last_value(status_new ignore nulls) over so_far,
-                first_value(status_old ignore nulls) over whole
-            ) as status,
-            note_kind, note_text, _line, _raw_line, _reject_reason
-        from (
-            select {_s("r", "ticket_id")} as ticket_id,
-                coalesce({_s("r", "created_at")},
-                         strftime(to_timestamp({epoch}), '%Y-%m-%dT%H:%M:%SZ')) as event_at,
-                {_s("r", "id")} as seq,
-                {_child("group_id")}[-1] as "group",
-                {_child("assignee_id")}[-1] as agent,
-                {_child("status")}[-1] as status_new,
-                {_child("status", "previous_value")}[1] as status_old,
-                case when len({comments}) = 0 then null
-                     when list_bool_or(list_transform({comments}, lambda c: {public}))
-                         then 'public'
-                     else 'internal' end as note_kind,
-                {_s(comments + "[1]", "body")} as note_text,
-                _line, _raw_line, _reject_reason,
-                coalesce({epoch}, 0) as _ts
-            from (select *, json_extract(r, '$.child_events[*]') as ch from {recs})
-        )
-        window
-            so_far as (partition by ticket_id order by _ts, _line
-                       rows between unbounded preceding and current row),
-            whole as (partition by ticket_id order by _ts, _line
-                      rows between unbounded preceding and unbounded following)
+        select {_s("r", "ticket_id")} as ticket_id,
+            coalesce({created},
+                     strftime(to_timestamp({epoch}), '%Y-%m-%dT%H:%M:%SZ')) as event_at,
+            {_s("r", "id")} as seq,
+            {_child("group_id")}[-1] as group_id,
+            {_child("group_id")}[-1] as "group",
+            {_child("assignee_id")}[-1] as agent,
+            null::varchar as status,
+            {_child("status")}[-1] as status_set,
+            {_child("status", "previous_value")}[1] as status_before,
+            case when len({comments}) = 0 then null
+                 when list_bool_or(list_transform({comments}, lambda c: {public}))
+                     then 'public'
+                 else 'internal' end as note_kind,
+            {_s(comments + "[1]", "body")} as note_text,
+            _line, _raw_line, _reject_reason as _parse_reason, _reject_reason,
+            coalesce(try_cast({created} as timestamptz), to_timestamp({epoch})) as _ts,
+            try_cast({_s("r", "id")} as bigint) as _seq
+        from (select *, json_extract(r, '$.child_events[*]') as ch from {recs})
         """
+    )
+    # the changes are facts of the ticket, whatever file or run holds its other updates
+    con.execute(
+        f"""insert into {STATUSES}
+            select distinct ticket_id, _ts, _seq, status_set, status_before from {events} n
+            where status_set is not null and _ts is not null and _parse_reason is null
+                and not exists (select 1 from {STATUSES} s where s.ticket_id = n.ticket_id
+                    and s.status_at = n._ts and s.seq is not distinct from n._seq
+                    and s.status = n.status_set)"""
     )
     return events
 
 
-def _name_groups(con: duckdb.DuckDBPyConnection) -> None:
-    for (tbl,) in con.execute(f"select tbl from {_EVENT_TABLES}").fetchall():
+def _tickets(con: duckdb.DuckDBPyConnection, recs: str, name: str) -> dict[str, Staged]:
+    """Staged tickets; each one's status (as of updated_at) becomes a known status,
+    and a deleted ticket gets a `deleted` event at its updated_at (cancelled)."""
+    tickets = f"{name}_tickets"
+    con.execute(
+        f"""
+        create temp table {tickets} as
+        select {_s("r", "id")} as ticket_id, {_s("r", "created_at")} as opened_at,
+            {_s("r", "priority")} as priority,
+            {_s("r", "type")} as category, {_s("r", "$.via.channel")} as channel,
+            {_s("r", "organization_id")} as client, {_s("r", "due_at")} as sla_due_at,
+            {_s("r", "updated_at")} as updated_at, lower(trim({_s("r", "status")})) as _status,
+            _line, _raw_line, _reject_reason
+        from {recs}
+        """
+    )
+    at = "try_cast(updated_at as timestamptz)"
+    con.execute(
+        f"""insert into {STATUSES}
+            select distinct ticket_id, {at}, {SNAPSHOT_SEQ}, _status, _status from {tickets} n
+            where _status is not null and _status <> 'deleted' and {at} is not null
+                and _reject_reason is null
+                and not exists (select 1 from {STATUSES} s where s.ticket_id = n.ticket_id
+                    and s.status_at = {at} and s.seq = {SNAPSHOT_SEQ} and s.status = n._status)"""
+    )
+    out = {"tickets": Staged("tickets", tickets)}
+    deleted = con.execute(
+        f"select count(*) from {tickets} where _status = 'deleted' and _reject_reason is null"
+    ).fetchone()
+    if deleted and deleted[0]:
+        gone = f"{name}_deleted"
         con.execute(
-            f"""update {tbl} set "group" = g.name from {_GROUPS} g
-                where {tbl}."group" = g.id"""
+            f"""create temp table {gone} as
+                select ticket_id, updated_at as event_at, '{SNAPSHOT_SEQ}' as seq,
+                    'deleted' as status, _line,
+                    'derived from the tickets record of ticket ' || ticket_id
+                        || ' (status deleted in Zendesk)' as _raw_line,
+                    null::varchar as _reject_reason
+                from {tickets} where _status = 'deleted' and _reject_reason is null"""
         )
+        out["events"] = Staged("events", gone)
+    return out
+
+
+def _zendesk_batches() -> str:
+    return (f"select batch_id from meta.batches where content_hash in "
+            f"(select content_hash from {FILES})")
+
+
+def _groups(con: duckdb.DuckDBPyConnection, recs: str) -> None:
+    """Group names into the lookup; stored events of Zendesk files that hold a group's
+    id (or its former name) take its name, in place: the same event loaded before and
+    after the groups is then the same row, never two."""
+    new = "_zendesk_new_groups"
+    con.execute(
+        f"""create or replace temp table {new} as
+            select id, arg_max(name, _line) as name from (
+                select {_s('r', 'id')} as id, {_s('r', 'name')} as name, _line from {recs})
+            where id is not null and name is not null group by id"""
+    )
+    mine = f"_batch_id in ({_zendesk_batches()})"
+    con.execute(
+        f"""update raw.events set group_name = n.name
+            from {new} n join {GROUPS} g on g.id = n.id
+            where raw.events.group_name = g.name and g.name <> n.name and {mine}"""
+    )
+    con.execute(f"delete from {GROUPS} where id in (select id from {new})")
+    con.execute(f"insert into {GROUPS} select id, name from {new}")
+    con.execute(
+        f"""update raw.events set group_name = g.name from {GROUPS} g
+            where raw.events.group_name = g.id and {mine}"""
+    )
+    con.execute(f"drop table {new}")
+
+
+def _refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Group names and statuses of every events file staged in this run so far."""
+    for tbl in carry.tables(con, "zendesk"):
+        con.execute(
+            f"""update {tbl} set "group" = coalesce(
+                    (select g.name from {GROUPS} g where g.id = {tbl}.group_id), group_id)"""
+        )
+    carry.refill(con, "zendesk", f"select * from {STATUSES}", UNKNOWN_STATUS)
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"""create table if not exists {GROUPS} (id varchar, name varchar);
+            create table if not exists {STATUSES} (
+                ticket_id varchar, status_at timestamptz, seq bigint, status varchar,
+                prior varchar);
+            create table if not exists {FILES} (content_hash varchar)"""
+    )
 
 
 def read_zendesk(
     con: duckdb.DuckDBPyConnection, info: FileInfo, config: Config, kind: str | None, name: str
 ) -> dict[str, Staged]:
     del config
-    con.execute(f"create temp table if not exists {_GROUPS} (id varchar, name varchar)")
-    con.execute(f"create temp table if not exists {_EVENT_TABLES} (tbl varchar)")
+    _ensure_tables(con)
     recs, what = _records(con, info, name)
     try:  # (a failing statement aborts the run's transaction: the drop is then moot)
         if what == "groups":
-            con.execute(
-                f"insert into {_GROUPS} select * from (select {_s('r', 'id')} as id, "
-                f"{_s('r', 'name')} as name from {recs}) where id is not null and name is not null"
-            )
-            _name_groups(con)
+            _groups(con, recs)
+            _refresh(con)
             return {}
         row = con.execute(f"select count(*) from {recs}").fetchone()
         if not row or not row[0]:  # a valid empty page (e.g. the last of a paged export)
@@ -198,23 +294,13 @@ def read_zendesk(
         if kind is not None and kind != ("events" if what == "ticket_events" else "tickets"):
             raise InputError(f"{info.label}: this file holds Zendesk {what}; drop --kind {kind}")
         if what == "tickets":
-            tickets = f"{name}_tickets"
-            con.execute(
-                f"""
-                create temp table {tickets} as
-                select {_s("r", "id")} as ticket_id, {_s("r", "created_at")} as opened_at,
-                    {_s("r", "priority")} as priority,
-                    {_s("r", "type")} as category, {_s("r", "$.via.channel")} as channel,
-                    {_s("r", "organization_id")} as client, {_s("r", "due_at")} as sla_due_at,
-                    {_s("r", "updated_at")} as updated_at,
-                    _line, _raw_line, _reject_reason
-                from {recs}
-                """
-            )
-            return {"tickets": Staged("tickets", tickets)}
+            out = _tickets(con, recs, name)
+            _refresh(con)
+            return out
         events = _events(con, recs, name)
-        con.execute(f"insert into {_EVENT_TABLES} values ({sql_str(events)})")
-        _name_groups(con)
+        con.execute(f"insert into {FILES} values ({sql_str(info.content_hash)})")
+        carry.register(con, "zendesk", events)
+        _refresh(con)
         return {"events": Staged("events", events)}
     finally:
         con.execute(f"drop table if exists {recs}")
