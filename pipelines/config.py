@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG_NAME = "tierlens.toml"
 
@@ -120,6 +128,7 @@ def _default_status_map() -> dict[str, StatusClass]:
         "pending": "wait",
         "on hold": "wait",
         "hold": "wait",
+        "on-hold": "wait",  # Zendesk's hold as Fivetran's schema lands it
         "awaiting *": "wait",
         "accepted/wait*": "wait",
         "waiting": "wait",
@@ -143,6 +152,7 @@ def _default_status_map() -> dict[str, StatusClass]:
         "cancelled": "cancelled",
         "canceled": "cancelled",
         "completed/cancelled": "cancelled",
+        "deleted": "cancelled",  # a ticket deleted in Zendesk (zendesk adapter)
     }
 
 
@@ -223,6 +233,33 @@ class IngestSettings(_Strict):
         return self
 
 
+class EventlogColumns(_Strict):
+    """[eventlog]: which column of a process-mining log holds what (header names, any
+    case). Defaults: the Volvo IT log of the BPI Challenge 2013. An optional column
+    set to "" is not read."""
+
+    case_id: str = "sr number"
+    timestamp: str = "change date+time"
+    status: str = "status"
+    sub_status: str | None = "sub status"
+    group: str = "involved st"
+    tier: str | None = "st level"
+    agent: str | None = "resource"
+    partner: str | None = "involved org line 3"
+    priority: str | None = "sr latest impact"
+    category: str | None = "product"
+    client: str | None = "country"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _header(cls, v: object, info: ValidationInfo) -> object:
+        if not isinstance(v, str):
+            return v
+        if not v.strip() and info.field_name in ("case_id", "timestamp", "status", "group"):
+            raise ValueError("needs the name of a column of the log (it cannot be left out)")
+        return v.strip().lower() or None
+
+
 # Whitespace folded in priority values before the map is looked up: the same set in
 # Python (config keys) and in SQL (values of a file), so both sides agree.
 PRIORITY_SPACE = r"[ \t\n\r\f]+"
@@ -267,6 +304,7 @@ class Config(_Strict):
     targets: dict[str, Target] = Field(default_factory=_default_targets)
     partner_targets: dict[str, dict[str, Target]] = Field(default_factory=dict)
     escalation: EscalationRules = Field(default_factory=EscalationRules)
+    eventlog: EventlogColumns = Field(default_factory=EventlogColumns)
 
     _zone = field_validator("reporting_timezone")(_check_zone)
 
