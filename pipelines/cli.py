@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from pipelines.config import ConfigError, load_config
+from pipelines.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
 from pipelines.db import DEFAULT_DB
 from pipelines.environment import check_environment
 from pipelines.errors import TierlensError
@@ -41,6 +41,29 @@ def say(message: str, *, to: Console = console) -> None:
     """Print a line that may hold names from the data or the command line as plain
     text: never read as rich markup."""
     to.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def _config(path: Path | None) -> Config:
+    """The configuration (--config, else ./tierlens.toml if present, else defaults)."""
+    given = Path(DEFAULT_CONFIG_NAME) if path is None else path
+    if given.is_dir():  # load_config would fail reading it
+        raise ConfigError(f"{given}: a folder, not a configuration file (tierlens.toml)")
+    return load_config(path)
+
+
+def _output(path: Path, *, folder: bool = False) -> Path:
+    """`path`, if a file (or with `folder`, a folder) can be written there: an
+    existing folder where a file is meant, or a file on the way, is refused."""
+    what = "folder" if folder else "file"
+    if path.exists() and path.is_dir() != folder:
+        kind = "folder" if path.is_dir() else "file"
+        raise TierlensError(f"{path}: is a {kind}; give the {what} to write instead")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise TierlensError(f"{path}: {parent} is a file, not a folder")
+            break
+    return path
 
 
 def friendly(func: F) -> F:
@@ -73,7 +96,7 @@ def sample(
     """Generate a realistic MSP month of tickets and events, with the planted rates."""
     from pipelines.sample.generator import write_sample
 
-    planted = write_sample(out, n_tickets=tickets, seed=seed, fmt=fmt)
+    planted = write_sample(_output(out, folder=True), n_tickets=tickets, seed=seed, fmt=fmt)
     say(f"wrote {planted['n_tickets']} tickets and {planted['n_events']} events to {out}/")
 
 
@@ -112,7 +135,7 @@ def ingest(
         fmt = register_mapping(mapping)
 
     result = run_ingest(
-        paths, db_path=db, config=load_config(config), source=source or fmt, kind=kind, fmt=fmt
+        paths, db_path=db, config=_config(config), source=source or fmt, kind=kind, fmt=fmt
     )
     print_ingest_report(result, console)
     if strict and result.rows_rejected:
@@ -128,7 +151,7 @@ def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
     """Run the SQL models and their data tests; publish only if all pass."""
     from pipelines.models.runner import run_build
 
-    summary = run_build(db, load_config(config), console=console)
+    summary = run_build(db, _config(config), console=console)
     say(
         f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed; "
         f"{summary.resolved_tickets:,} resolved tickets in the KPIs, "
@@ -162,7 +185,7 @@ def kpis(
     """Print the KPI table: one row per group and metric."""
     from pipelines.kpis import kpi_table, render_kpis
 
-    frame = kpi_table(db, load_config(config), by=by, since=since, until=until)
+    frame = kpi_table(db, _config(config), by=by, since=since, until=until)
     render_kpis(frame, fmt, console)
 
 
@@ -178,7 +201,7 @@ def export(
     """Write the KPI table to a Parquet or CSV file."""
     from pipelines.kpis import export_kpis
 
-    n = export_kpis(db, load_config(config), out, by=by, fmt=fmt)
+    n = export_kpis(db, _config(config), _output(out), by=by, fmt=fmt)
     say(f"wrote {n} KPI rows to {out}")
 
 
@@ -191,6 +214,8 @@ def reconcile(
     """Data quality: source counters vs derived ones, unmapped groups, unknown statuses."""
     from pipelines.reconcile import print_data_quality
 
+    if examples < 0:
+        raise TierlensError(f"--examples {examples}: give 0 or more")
     print_data_quality(db, console, n_examples=examples)
 
 
@@ -245,7 +270,14 @@ def report(
     """Write the weekly scorecard as one self-contained HTML (or PDF) file."""
     from pipelines.report.build import write_report
 
-    result = write_report(db, _week(week), partner=partner, out=out, fmt=fmt)  # type: ignore[arg-type]
+    if fmt == "pdf":
+        from pipelines.chromium import CHROMIUM
+        from pipelines.environment import check_chromium
+
+        check_chromium(CHROMIUM)
+    result = write_report(
+        db, _week(week), partner=partner, out=out and _output(out), fmt=fmt  # type: ignore[arg-type]
+    )
     say(
         f"wrote the report for the week of {result.week} (build {result.build_id}) "
         f"to {result.path}"
@@ -261,7 +293,7 @@ app.add_typer(review_app, name="review")
 def _week(value: str | None) -> date | None:
     from pipelines.review.weeks import parse_week
 
-    return parse_week(value, load_config().week_start_offset)
+    return parse_week(value, _config(None).week_start_offset)
 
 
 @review_app.command("sample")
@@ -279,6 +311,9 @@ def review_sample(
     """Draw a reproducible, stratified sample of a week's escalations to review."""
     from pipelines.review.report_cli import print_sample
     from pipelines.review.sampling import create_sample
+
+    if not 0 <= seed < 2**63:
+        raise TierlensError(f"--seed {seed}: give a whole number from 0 to {2**63 - 1}")
 
     result = create_sample(db, _week(week), partner=partner, n=n, seed=seed)
     print_sample(result, console)
@@ -305,7 +340,7 @@ def review_export(
     """Write every verdict to a JSON Lines file (to carry a review to another machine)."""
     from pipelines.review.verdicts import export
 
-    say(f"wrote {export(db, out)} verdicts to {out}")
+    say(f"wrote {export(db, _output(out))} verdicts to {out}")
 
 
 @review_app.command("import")

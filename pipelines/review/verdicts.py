@@ -77,8 +77,17 @@ def read_jsonl(path: Path) -> list[Verdict]:
     """Verdicts from a JSON Lines file; a bad line is an error naming file and line."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file (give the JSON Lines file `review export` wrote)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); give the JSON Lines file "
+            "`review export` wrote"
+        ) from None
     verdicts = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -24,4 +24,7 @@ def parse_week(value: str | None, week_start_offset: int = 0) -> date | None:
             f"--week: {value!r} is not a week (use YYYY-MM-DD or YYYY-Www)"
         ) from exc
     shift = (day.weekday() - week_start_offset) % 7
-    return day - timedelta(days=shift)
+    try:
+        return day - timedelta(days=shift)
+    except OverflowError:  # the week would start before year 1
+        raise TierlensError(f"--week: {value!r} is before the first week there is") from None
