@@ -225,7 +225,8 @@ def _load_one(
     row = con.execute(f"select count(*) from {st.table}").fetchone()
     if not row or not row[0]:
         raise InputError(f"{info.label}: empty file, no rows")
-    present = _columns_with_values(con, st.table, CONTRACTS[st.kind].names)
+    present = (_columns_with_values(con, st.table, CONTRACTS[st.kind].names)
+               if st.kind == "tickets" else None)  # events are inserted, never merged
     checked = validate(con, st.table, st.kind, config, info.label, typed)
     con.execute(f"drop table if exists {st.table}")
     step(f"loading {info.label}")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -328,7 +329,10 @@ def _read_csv(
         return (f"(len({split(text)}) = {n} and "
                 f"length(array_to_string({split(text)}, '')) = length({text}))")
 
-    looks_whole = f"length(l.raw) - length(replace(l.raw, {d_sql}, '')) >= {n - 1}"
+
+    def looks_whole(raw: str) -> str:  # as many delimiters as a whole record
+        return f"(length({raw}) - length(replace({raw}, {d_sql}, '')) >= {n - 1})"
+
     spans = _assemble(con, lines, header_row, table, well_formed, _odd_quotes("raw", cls),
                       looks_whole)
     if spans is None:
@@ -396,7 +400,7 @@ def _assemble(
     table: str,
     well_formed,  # type: ignore[no-untyped-def]
     odd_quotes: str,
-    looks_whole: str,
+    looks_whole: Callable[[str], str],
 ) -> str | None:
     """Temp table (ln, start_ln) of the lines that belong to a record spanning several
     lines (see step 3 of the module docstring), or None when there is none."""
@@ -428,14 +432,24 @@ def _assemble(
                     not {well_formed('raw')} as is_incomplete
                 from {odd}
             ),
-            joined as (
-                select o.k, string_agg(coalesce(l.raw, ''), {newline} order by l.ln) as text,
-                    coalesce(bool_or(l.ln > o.ln and {looks_whole}), false)
-                        as has_record_inside
+            tried as (
+                -- a damaged opener is usually followed by a whole record: refused
+                -- here, before its span is read (this keeps damaged files cheap)
+                select o.k, o.ln, o.next_ln
                 from odd_lines o
-                join {lines} l on l.ln between o.ln and o.next_ln
+                left join {lines} nx on nx.ln = o.ln + 1
                 where o.is_incomplete and o.next_ln - o.ln < {MAX_RECORD_LINES}
-                group by o.k
+                    and not coalesce({looks_whole('nx.raw')}, false)
+            ),
+            span_lines as (
+                select k, ln as start_ln, unnest(range(ln, next_ln + 1)) as ln from tried
+            ),
+            joined as (
+                select s.k, string_agg(coalesce(l.raw, ''), {newline} order by l.ln) as text,
+                    coalesce(bool_or(l.ln > s.start_ln and {looks_whole('l.raw')}), false)
+                        as has_record_inside
+                from span_lines s join {lines} l on l.ln = s.ln
+                group by s.k
             ),
             candidates as (
                 select k from joined where not has_record_inside and {well_formed('text')}
@@ -454,8 +468,7 @@ def _assemble(
                 qualify (row_number() over (partition by run order by k) - 1) % 2 = 0
             ),
             final as (
-                select l.ln, o.ln as start_ln
-                from openers o join {lines} l on l.ln between o.ln and o.next_ln
+                select unnest(range(ln, next_ln + 1)) as ln, ln as start_ln from openers
             )
             select * from final
             """
@@ -478,18 +491,25 @@ def _check_accounted(
     spans: str | None,
 ) -> None:
     """Every line after the header is in exactly one record or blank (step 5)."""
-    if spans is None:
-        spans = "(select null::bigint as ln, null::bigint as start_ln where false)"
-    row = con.execute(
-        f"""select
-               (select count(*) from {lines} where ln > {header_row}),
-               (select count(*) from {lines} l anti join {spans} s on s.ln = l.ln
-                where l.ln > {header_row} and trim(coalesce(l.raw, '')) = ''),
-               (select count(*) from {spans}),
-               (select count(distinct start_ln) from {spans}),
-               (select count(*) from {table}),
-               (select count(distinct _line) from {table})"""
-    ).fetchone()
+    if spans is None:  # every record is one line, numbered by it: distinct by construction
+        row = con.execute(
+            f"""select
+                   (select count(*) from {lines} where ln > {header_row}),
+                   (select count(*) from {lines}
+                    where ln > {header_row} and trim(coalesce(raw, '')) = ''),
+                   0, 0, (select count(*) from {table}), (select count(*) from {table})"""
+        ).fetchone()
+    else:
+        row = con.execute(
+            f"""select
+                   (select count(*) from {lines} where ln > {header_row}),
+                   (select count(*) from {lines} l anti join {spans} s on s.ln = l.ln
+                    where l.ln > {header_row} and trim(coalesce(l.raw, '')) = ''),
+                   (select count(*) from {spans}),
+                   (select count(distinct start_ln) from {spans}),
+                   (select count(*) from {table}),
+                   (select count(distinct _line) from {table})"""
+        ).fetchone()
     assert row is not None
     after, blank, spanned, multi, records, distinct = (int(v) for v in row)
     if records != distinct or records - multi + spanned + blank != after:

@@ -79,16 +79,19 @@ class Scan:
 def _gunzip_chunks(chunks, label: str):  # type: ignore[no-untyped-def]
     """Decompressed chunks of a gzip stream (several members allowed)."""
     d = zlib.decompressobj(wbits=47)
+    fed = False  # the current member has had input
     try:
         for chunk in chunks:
             data = chunk
             while data:
+                fed = True
                 out = d.decompress(data)
                 if out:
                     yield out
                 if d.eof:
                     data = d.unused_data
                     d = zlib.decompressobj(wbits=47)
+                    fed = False
                 else:
                     data = b""
         tail = d.flush()
@@ -96,6 +99,8 @@ def _gunzip_chunks(chunks, label: str):  # type: ignore[no-untyped-def]
             yield tail
     except zlib.error as exc:
         raise InputError(f"{label}: not a valid gzip file ({exc})") from None
+    if fed and not d.eof:  # a cut-off download: the rest of the rows would be missing
+        raise InputError(f"{label}: not a valid gzip file (it ends before its end: truncated)")
 
 
 def _file_chunks(path: Path, label: str, hasher=None):  # type: ignore[no-untyped-def]
@@ -147,8 +152,10 @@ def scan(path: Path, label: str, *, text: bool = True) -> Scan:
         if present:
             present = {d for d in present if d.encode() not in chunk}
         lf += chunk.count(b"\n")
-        cr += chunk.count(b"\r")
-        crlf += chunk.count(b"\r\n") + (1 if prev_cr and chunk[:1] == b"\n" else 0)
+        n_cr = chunk.count(b"\r")
+        if n_cr or prev_cr:  # most files have no carriage return: one pass less
+            cr += n_cr
+            crlf += chunk.count(b"\r\n") + (1 if prev_cr and chunk[:1] == b"\n" else 0)
         prev_cr = chunk[-1:] == b"\r"
         last = chunk[-1:]
     if utf8:
