@@ -153,6 +153,10 @@ def test_ingest_random_bytes(corpus: Path, tmp_path: Path, data: bytes, fmt: str
 
 BUILT = "built.duckdb"
 CASES: list[tuple[str, list[str], dict[str, str]]] = [
+    # the command line itself
+    ("unknown-command", ["[/]"], {}),
+    ("unknown-option", ["kpis", "--[/]"], {}),
+    ("option-markup", ["sample", "--tickets", "[bold]x"], {}),
     # sample
     ("sample-negative", ["sample", "--tickets", "-5", "--out", "{tmp}/s"], {}),
     ("sample-zero", ["sample", "--tickets", "0", "--out", "{tmp}/s"], {}),

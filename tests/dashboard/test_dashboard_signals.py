@@ -46,11 +46,16 @@ def _servers_on(port: int) -> list[int]:
 
 def _can_bind(port: int) -> bool:
     """What the next server start does: bind every address (SO_REUSEADDR, as servers do)."""
-    with socket.socket(socket.AF_INET6) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s = socket.socket(socket.AF_INET6)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        address = "::"
+    except OSError:  # no IPv6 here
+        s, address = socket.socket(socket.AF_INET), ""
+    with s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind(("::", port))
+            s.bind((address, port))
         except OSError:
             return False
     return True
