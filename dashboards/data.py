@@ -24,6 +24,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.filters import FILTER_DIMS, HASH_FUNCS, Filters
+from pipelines import data_quality
 from pipelines.kpis import NONE_VALUE, OUTPUT_COLUMNS, filter_param, kpi_query
 from pipelines.review.actions import (
     CONTEXT_COLUMNS,
@@ -492,20 +493,13 @@ def reject_examples(snapshot: str, limit: int = 50) -> pl.DataFrame:
 
 @st.cache_data(**CACHE)
 def unmapped_groups(snapshot: str) -> pl.DataFrame:
-    return _frame(
-        snapshot,
-        "select partner, group_name, n_events from analytics.int_group_tiers "
-        "where mapped_tier is null order by n_events desc",
-    )
+    """Groups with no tier: the query `tierlens reconcile` runs (pipelines.data_quality)."""
+    return data_quality.unmapped_groups(cursor(snapshot))
 
 
 @st.cache_data(**CACHE)
 def unknown_statuses(snapshot: str) -> pl.DataFrame:
-    return _frame(
-        snapshot,
-        "select example_status as status, n_events from analytics.int_status_classes "
-        "where status_class is null order by n_events desc",
-    )
+    return data_quality.unknown_statuses(cursor(snapshot))
 
 
 QUARANTINE_COLUMNS = ("ticket_id", "model", "test", "detail")
@@ -530,51 +524,28 @@ def quarantine(snapshot: str) -> pl.DataFrame:
     )
 
 
-RECONCILED = {
-    "reassignments": ("reported_reassignment_count", "n_handoffs"),
-    "reopens": ("reported_reopen_count", "n_reopens"),
-}
+@st.cache_data(**CACHE)
+def reconciliation(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """For each source counter: tickets reporting it, agree / disagree / not measurable
+    and the share agreeing; the frame `tierlens reconcile` prints (pipelines.data_quality),
+    under the filters."""
+    where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
+    summary = data_quality.counter_summary(cursor(snapshot), where, params)
+    return data_quality.summary_view(summary)
 
 
 @st.cache_data(**CACHE)
-def reconciliation(snapshot: str, filters: Filters) -> pl.DataFrame:
-    """For each source counter: tickets reporting it, how many agree with the
-    count derived from the events, and the share."""
+def counter_support(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """Which counters each source can support (its events can show what they count)."""
     where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
-    parts = [
-        f"""
-        select '{name}' as counter,
-               count({reported}) as tickets_reported,
-               count(*) filter (where {reported} = coalesce({derived}, 0)) as agree,
-               agree / nullif(tickets_reported, 0) as share_agree
-        from analytics.fct_tickets where {where}
-        """
-        for name, (reported, derived) in RECONCILED.items()
-    ]
-    return _frame(snapshot, " union all ".join(parts), params)
+    return data_quality.support_view(data_quality.source_support(cursor(snapshot), where, params))
 
 
 @st.cache_data(**CACHE)
 def reconciliation_examples(snapshot: str, filters: Filters, limit: int = 50) -> pl.DataFrame:
-    """Tickets whose source counters disagree with the derived counts."""
+    """Measurable tickets whose source counters disagree with the derived counts."""
     where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
-    return _frame(
-        snapshot,
-        f"""
-        select ticket_id, partner, source,
-               reported_reassignment_count as reported_reassignments,
-               n_handoffs as derived_handoffs,
-               reported_reopen_count as reported_reopens,
-               n_reopens as derived_reopens
-        from analytics.fct_tickets
-        where {where} and (
-            reported_reassignment_count <> coalesce(n_handoffs, 0)
-            or reported_reopen_count <> coalesce(n_reopens, 0)
-        )
-        order by ticket_id limit {int(limit)}
-        """,
-        params,
-    )
+    return data_quality.disagreements(cursor(snapshot), limit, where, params)
 
 
 def previous_week(week: date) -> date:

@@ -56,16 +56,22 @@ def render() -> None:
     st.subheader("Reconciliation with the source's counters")
     st.caption(
         "Where the export reports reassignment and reopen counts, do they agree with the "
-        f"handoffs and reopens derived from the events? ({filters.describe()}, all weeks)"
+        "handoffs and reopens derived from the events? Agree / disagree count over the "
+        "ticket's whole life (as the source counts); * up to the final resolution (as the "
+        "KPIs count). A counter the export's events cannot show (a plain incident list has "
+        "no timeline) is not measurable, never a share of agreement. The same figures as "
+        f"`tierlens reconcile` ({filters.describe()}, all weeks)."
     )
+    st.markdown("**Counters each source can support**")
+    st.dataframe(data.counter_support(snap, filters), hide_index=True, key="counter_support")
     recon = data.reconciliation(snap, filters)
-    st.dataframe(
-        recon,
-        hide_index=True,
-        column_config={
-            "share_agree": st.column_config.NumberColumn("share agreeing", format="percent")
-        },
-    )
+    st.dataframe(recon, hide_index=True, key="reconciliation")
+    for row in recon.iter_rows(named=True):
+        if row["tickets"] and not row["tickets"] - row["not measurable"]:
+            st.info(
+                f"{row['counter'].capitalize()}: not measurable from this export "
+                f"({row['tickets']:,} tickets report it; there is no agreement share)."
+            )
     examples = data.reconciliation_examples(snap, filters)
     if examples.is_empty():
         st.success("No disagreement under these filters.")

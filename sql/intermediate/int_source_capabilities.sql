@@ -1,6 +1,11 @@
 -- What each source system can tell: whether it carries escalation notes at all,
 -- KB articles at all, and whether it signals first contact resolution. Metrics that need a signal the
 -- source does not carry are n/a for its tickets, never guessed.
+-- has_group_history / has_status_history: whether its events are a history of the
+-- group / the status (some ticket has them on events from two or more lines of the
+-- export), so that reassignments / reopens can be counted from them. A plain
+-- incident list (one row per incident, its dates made into events) has neither:
+-- its counters are not measurable, and reconcile says so.
 -- test unique: source
 
 with tickets as (
@@ -13,6 +18,27 @@ events as (
 
 first_contact_statuses as (
     select * from config.first_contact_statuses
+),
+
+ticket_history as (
+    select
+        events.ticket_id,
+        count(distinct (events.batch_id, events.source_line))
+            filter (where events.group_name is not null) as n_group_lines,
+        count(distinct (events.batch_id, events.source_line))
+            filter (where events.status_class is not null) as n_status_lines
+    from events
+    group by events.ticket_id
+),
+
+history_signals as (
+    select
+        tickets.source,
+        bool_or(ticket_history.n_group_lines >= 2) as has_group_history,
+        bool_or(ticket_history.n_status_lines >= 2) as has_status_history
+    from ticket_history
+    inner join tickets on tickets.ticket_id = ticket_history.ticket_id
+    group by tickets.source
 ),
 
 event_signals as (
@@ -41,9 +67,12 @@ final as (
         coalesce(event_signals.has_notes, false) as has_notes,
         ticket_signals.has_kb_articles,
         coalesce(event_signals.has_first_contact_status, false)
-            or ticket_signals.has_first_contact_flag as has_first_contact_signal
+            or ticket_signals.has_first_contact_flag as has_first_contact_signal,
+        coalesce(history_signals.has_group_history, false) as has_group_history,
+        coalesce(history_signals.has_status_history, false) as has_status_history
     from ticket_signals
     left join event_signals on event_signals.source = ticket_signals.source
+    left join history_signals on history_signals.source = ticket_signals.source
 )
 
 select * from final

@@ -9,13 +9,18 @@
 -- test expression: state <> 'resolved' or (resolved_at is not null and week_start is not null)
 -- test expression: not (is_l1_resolved and is_escalated)
 -- test expression: n_escalations >= 0 and n_handoffs >= 0
+-- test expression: n_handoffs_all >= n_handoffs and n_reopens_all >= n_reopens
 
 with tickets as (
     select * from int_tickets
 ),
 
-events as (
+all_events as (
     select * from int_ticket_events
+),
+
+events as (
+    select * from all_events
     where is_in_scope
 ),
 
@@ -71,6 +76,19 @@ timeline as (
         sum(minutes_held) filter (where held_tier = 'L3') as minutes_at_l3,
         sum(minutes_held) filter (where held_tier = 'L4') as minutes_at_l4
     from events
+    group by ticket_id
+),
+
+-- The whole timeline, for reconciling with the source's own counters (which count
+-- over the incident's whole life): group changes, reopens, and the lines of the
+-- export the events come from (one line = no history, nothing to compare).
+whole_timeline as (
+    select
+        ticket_id,
+        count(*) filter (where is_handoff) as n_handoffs_all,
+        count(*) filter (where is_reopen) as n_reopens_all,
+        count(distinct (batch_id, source_line)) as n_event_lines
+    from all_events
     group by ticket_id
 ),
 
@@ -146,6 +164,12 @@ joined as (
         last_escalation.picked_up_at as last_escalation_picked_up_at,
         handoffs_after_last_escalation.n_handoffs_after as n_handoffs_after_last_escalation,
         reviewed.is_unnecessary_reviewed,
+        coalesce(whole_timeline.n_handoffs_all, 0) as n_handoffs_all,
+        coalesce(whole_timeline.n_reopens_all, 0) as n_reopens_all,
+        coalesce(capabilities.has_group_history, false)
+        and coalesce(whole_timeline.n_event_lines, 0) >= 2 as can_count_reassignments,
+        coalesce(capabilities.has_status_history, false)
+        and coalesce(whole_timeline.n_event_lines, 0) >= 2 as can_count_reopens,
         capabilities.has_first_contact_signal,
         capabilities.has_kb_articles as source_has_kb_articles,
         least(tickets.opened_at, timeline.first_event_at) as clock_start_at,
@@ -156,6 +180,7 @@ joined as (
     from tickets
     cross join settings
     left join timeline on timeline.ticket_id = tickets.ticket_id
+    left join whole_timeline on whole_timeline.ticket_id = tickets.ticket_id
     left join escalation_summary on escalation_summary.ticket_id = tickets.ticket_id
     left join first_escalation on first_escalation.ticket_id = tickets.ticket_id
     left join last_escalation on last_escalation.ticket_id = tickets.ticket_id

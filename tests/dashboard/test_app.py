@@ -236,17 +236,24 @@ def test_agents_click_through_to_the_timeline(sample_db: Path, monkeypatch: pyte
 
 
 def test_quality_reconciliation(sample_db: Path, monkeypatch: pytest.MonkeyPatch, snap_con):
+    from pipelines.reconcile import reconcile
+
     at = open_page(app_test(sample_db, monkeypatch), "quality")
     subheaders = [s.value for s in at.subheader]
     assert "Reconciliation with the source's counters" in subheaders
-    recon = next(df.value for df in at.dataframe if "share_agree" in df.value.columns)
-    reported, agree = snap_con.execute(
+    recon = next(df.value for df in at.dataframe if "agree share" in df.value.columns)
+    reported, measurable, agree = snap_con.execute(
         "select count(reported_reassignment_count), "
-        "count(*) filter (where reported_reassignment_count = coalesce(n_handoffs, 0)) "
-        "from analytics.fct_tickets"
+        "count(reported_reassignment_count) filter (where can_count_reassignments), "
+        "count(*) filter (where can_count_reassignments "
+        "and reported_reassignment_count = n_handoffs_all) from analytics.fct_tickets"
     ).fetchone()
     row = recon[recon["counter"] == "reassignments"].iloc[0]
-    assert (row["tickets_reported"], row["agree"]) == (reported, agree)
+    assert (row["tickets"], row["agree"], row["not measurable"]) == (
+        reported, agree, reported - measurable)
+    # the figures `tierlens reconcile` computes from the main file
+    cli = reconcile(sample_db).summary.filter(counter="reassignments").row(0, named=True)
+    assert (cli["n_tickets"], cli["n_agree_all"]) == (row["tickets"], row["agree"])
 
 
 @pytest.mark.parametrize("page", list(PAGES))
