@@ -183,10 +183,11 @@ def kpis(
     config: ConfigOption = None,
 ) -> None:
     """Print the KPI table: one row per group and metric."""
-    from pipelines.kpis import kpi_table, render_kpis
+    from pipelines.kpis import kpi_table, print_missing_kpis, render_kpis
 
     frame = kpi_table(db, _config(config), by=by, since=since, until=until)
     render_kpis(frame, fmt, console)
+    print_missing_kpis(db, frame, console if fmt == "table" else err_console)
 
 
 @app.command()

@@ -303,3 +303,54 @@ def export_kpis(
         raise TierlensError(f"--format: {fmt!r} is not one of parquet, csv")
     tmp.replace(out)
     return frame.height
+
+
+# KPIs that need no tier: every other KPI reads the tier of each event (entry tier,
+# escalations, tier mix), so it has no value when no event has a tier.
+TIER_FREE_METRICS = frozenset({
+    "first_contact_resolution_rate",
+    "pingpong_rate",
+    "reopen_rate",
+    "backlog_open_tickets",
+    "sla_breach_rate_not_escalated",
+})
+TIER_MAP_DOC = "docs/configuration.md#tier-map"
+
+
+def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
+    """Lines saying which KPIs of the catalogue have no value in `frame` and why:
+    those that need tiers when no event of the build has a tier, and the rest."""
+    shown = set(frame["metric"].to_list()) if "metric" in frame.columns else set()
+    missing = [m.metric for m in METRICS if m.metric not in shown]
+    if not missing:
+        return []
+    con, _pointer = open_snapshot(db_path)
+    try:
+        n_events, n_tiered = con.execute(
+            "select count(*), count(held_tier) from analytics.ticket_events"
+        ).fetchall()[0]
+    except duckdb.Error:  # a snapshot published before ticket_events existed
+        n_events = n_tiered = 0
+    finally:
+        con.close()
+    lines = []
+    if n_events and not n_tiered:
+        tiered = [m for m in missing if m not in TIER_FREE_METRICS]
+        missing = [m for m in missing if m in TIER_FREE_METRICS]
+        lines.append(
+            f"{len(tiered)} KPIs need tiers: no group matched the tier map and the export has "
+            f"no tier column; see {TIER_MAP_DOC} ({', '.join(tiered)})"
+        )
+    if missing:
+        lines.append(
+            f"{len(missing)} KPIs have no value: the export has no data for them (no SLA "
+            "verdicts, knowledge flag or first-contact status, no escalation) or no case in "
+            f"the period ({', '.join(missing)})"
+        )
+    return lines
+
+
+def print_missing_kpis(db_path: Path | str, frame: pl.DataFrame, console: Console) -> None:
+    """The `tierlens kpis` note under the table (on stderr for csv/json output)."""
+    for line in missing_kpis(db_path, frame):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -43,6 +43,7 @@ from pipelines.models.quarantine import (
     ticket_models,
 )
 from pipelines.models.seeds import write_seeds
+from pipelines.models.tier_coverage import print_no_tier_warning
 from pipelines.review.verdicts import apply_journal
 from pipelines.serving import publish_snapshot, repair_publish
 
@@ -258,6 +259,7 @@ def run_build(
         raise
     else:
         quarantined = print_warning(con, console)
+        print_no_tier_warning(con, console)
         pause_at("after_commit")
         publish_snapshot(con, db_path, build_id, sql_dir=sql_dir)
         pause_at("after_publish")
