@@ -102,7 +102,6 @@ _ZENDESK_ON_CSV = (
     "repro: printf 'a,b\\n1,2\\n' > plain.csv; tierlens ingest plain.csv --format zendesk"
 )
 INGEST_XFAIL: dict[tuple[str, str], str] = {
-    ("zendesk", "truncated.csv.gz"): _ZENDESK_ON_CSV,
     ("zendesk", "utf16.csv"): _ZENDESK_ON_CSV,
 }
 
