@@ -97,13 +97,7 @@ _CONTENT = ["garbage.csv", "garbage.csv.gz", "truncated.csv.gz", "nul.csv", "utf
 _ZENDESK = ["zd_pretty.json.gz", "zd_utf16.json", "zd_empty_page.json", "zd_not_object.json"]
 
 # Known tracebacks in pipelines/ingest/ (not this test's to fix): (format, file) -> what.
-_ZENDESK_ON_CSV = (
-    "ingest: zendesk.py casts a line that is not JSON (ConversionException: Malformed JSON); "
-    "repro: printf 'a,b\\n1,2\\n' > plain.csv; tierlens ingest plain.csv --format zendesk"
-)
-INGEST_XFAIL: dict[tuple[str, str], str] = {
-    ("zendesk", "utf16.csv"): _ZENDESK_ON_CSV,
-}
+INGEST_XFAIL: dict[tuple[str, str], str] = {}
 
 
 def _format_args(fmt: str) -> list[str]:

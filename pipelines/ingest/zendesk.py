@@ -23,6 +23,8 @@ array of records, or JSON Lines of records):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 
 from pipelines.config import Config
@@ -93,7 +95,8 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
         con.execute(f"drop table {recs}_doc")
         what = what_row[0] if what_row else None
     else:  # JSON Lines: one record a line (read_file checks each line)
-        raw = read_file(con, info, f"{recs}_lines")
+        # whatever the file is named: Zendesk data is JSON, a line that is not is rejected
+        raw = read_file(con, replace(info, format="jsonl"), f"{recs}_lines")
         con.execute(
             f"""create temp table {recs} as
                 select _line, _raw_line, _reject_reason,
