@@ -370,8 +370,12 @@ def load_config(path: Path | str | None = None) -> Config:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file (give the path of a tierlens.toml)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror or exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
