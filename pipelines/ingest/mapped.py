@@ -20,7 +20,8 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines.errors import InputError
-from pipelines.ingest.adapter_sql import value_map
+from pipelines.ingest import carry
+from pipelines.ingest.adapter_sql import order_ts, value_map
 from pipelines.ingest.formats import FORMATS, Staged
 from pipelines.ingest.mapping_file import ColumnSpec, Mapping, load_mapping
 from pipelines.ingest.readers import FileInfo, RawTable, quote_ident, read_file, sql_str
@@ -29,6 +30,10 @@ from pipelines.ingest.validate import DAY_MONTH_RE, ISO_RE, timestamp_sql
 
 _ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]
 _DM_PARTS = ["a", "b", "y", "h", "mi", "s", "fr", "ap", "tz"]
+UNKNOWN_STATUS = (
+    "status unknown: no row of ticket {ticket} at or before this one sets a status (in "
+    "this run or stored), and [events] initial_status is not set in the mapping"
+)
 _TIMESTAMPS = {r.name for c in CONTRACTS.values() for r in c.columns if r.type == "timestamp"}
 
 
@@ -71,13 +76,16 @@ def _timestamp(v: str, mapping: Mapping, config: Config) -> str:
 
 def _column(raw: RawTable, field: str, spec: ColumnSpec, mapping: Mapping, config: Config,
             label: str) -> str:
-    for needed in (spec.column, spec.when_column):
+    for needed in (spec.column, *spec.join, spec.when_column):
         if needed and needed not in raw.columns:
             raise InputError(
                 f"{label}: the mapping's column {needed!r} (for {field}) is not in the file "
                 f"(found: {', '.join(raw.header)})"
             )
     v = quote_ident(spec.column)
+    for more in spec.join:  # e.g. Status + "/" + Sub Status; a blank part is left out
+        part = f"nullif(trim({quote_ident(more)}), '')"
+        v = f"{v} || coalesce({sql_str(spec.separator)} || {part}, '')"
     if spec.pattern:
         v = f"nullif(regexp_extract({v}, {sql_str(spec.pattern)}, 1), '')"
     if spec.when_column:
@@ -106,7 +114,7 @@ def read_mapped(
     exprs = {f: _column(raw, f, s, mapping, config, info.label)
              for f, s in mapping.columns.items()}
     exprs.update({f: sql_str(v) for f, v in mapping.constants.items() if f not in exprs})
-    used = {c for s in mapping.columns.values() for c in (s.column, s.when_column) if c}
+    used = {c for s in mapping.columns.values() for c in (s.column, *s.join, s.when_column) if c}
     ignored = tuple(c for c in raw.columns if c not in used)
 
     def select(fields: tuple[str, ...]) -> str:
@@ -131,37 +139,55 @@ def read_mapped(
                                   if f in exprs and f not in event_fields)) or "null as _none"}
                 from {raw.table}"""
         )
-        status = '"status"'
-        if mapping.events.fill_status and "status" in mapping.columns:
-            initial = sql_str(mapping.events.initial_status) if mapping.events.initial_status \
-                else "null"
-            status = (
-                "coalesce(last_value(nullif(trim(status), '') ignore nulls) over (partition by "
-                "ticket_id order by _line rows between unbounded preceding and current row), "
-                f"{initial})"
-            )
-        others = ", ".join(quote_ident(f) for f in event_fields if f != "status")
         events = f"{name}_events"
-        con.execute(
-            f"""create temp table {events} as
-                select {others}, {status} as status, _line, _raw_line, _reject_reason
-                from {ev}"""
-        )
+        others = ", ".join(quote_ident(f) for f in event_fields if f != "status")
+        if mapping.events.fill_status and "status" in mapping.columns:
+            _stage_for_carry(con, ev, events, others, "seq" in event_fields, config)
+            carry.register(con, "mapped", events)
+            # the status in force: from this run's files and the events stored before
+            carry.refill(con, "mapped", "select ticket_id, event_at, seq, status, null "
+                         "from raw.events", UNKNOWN_STATUS, mapping.events.initial_status)
+        else:
+            con.execute(
+                f"""create temp table {events} as
+                    select {others}, "status", _line, _raw_line, _reject_reason
+                    from {ev}"""
+            )
         out["events"] = Staged("events", events, ignored)
         if src_kind == "both" and kind != "events":
-            out["tickets"] = Staged("tickets", _derive_tickets(con, ev, exprs, name))
+            out["tickets"] = Staged("tickets", _derive_tickets(con, ev, exprs, name, config))
         con.execute(f"drop table {ev}")
     con.execute(f"drop table {raw.table}")
     return out
 
 
+def _stage_for_carry(
+    con: duckdb.DuckDBPyConnection, ev: str, events: str, others: str, has_seq: bool,
+    config: Config,
+) -> None:
+    """The staged events with what carry.refill needs: the status the row sets, its
+    time and sequence (the seq column, else the line, as validation reads them)."""
+    missing = ", ".join(sql_str(t) for t in MISSING_TOKENS)
+    seq = "coalesce(try_cast(trim(seq) as bigint), _line)" if has_seq else "_line"
+    con.execute(
+        f"""create temp table {events} as
+            select {others}, null::varchar as status,
+                case when trim(status) not in ({missing}) then status end as status_set,
+                _line, _raw_line, _reject_reason as _parse_reason, _reject_reason,
+                {order_ts(con, ev, "event_at", config)} as _ts, {seq} as _seq
+            from {ev}"""
+    )
+
+
 def _derive_tickets(
-    con: duckdb.DuckDBPyConnection, ev: str, exprs: dict[str, str], name: str
+    con: duckdb.DuckDBPyConnection, ev: str, exprs: dict[str, str], name: str, config: Config
 ) -> str:
-    """One ticket per ticket_id: opened_at from its first row, the rest from its last."""
+    """One ticket per ticket_id: opened_at from its first row in time, the rest from
+    its last (ties: file order)."""
     fields = [f for f in CONTRACTS["tickets"].names if f in exprs and f != "ticket_id"]
+    key = f"({order_ts(con, ev, 'event_at', config)}, _line)"
     aggs = [
-        f"{'arg_min' if f == 'opened_at' else 'arg_max'}({quote_ident(f)}, _line) "
+        f"{'arg_min' if f == 'opened_at' else 'arg_max'}({quote_ident(f)}, {key}) "
         f"filter (where {quote_ident(f)} is not null) as {quote_ident(f)}"
         for f in fields
     ]

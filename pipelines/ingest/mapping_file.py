@@ -9,6 +9,8 @@
     event_at = "Date Entered"
     group = { column = "Text", pattern = 'Board changed from ".*" to "(.*)"' }
     status = { column = "New Value", when_column = "Field", when = ["Status"] }
+    # or: status = ["Status", "Sub Status"]   (joined: "Accepted/Wait - User"; a blank
+    #     part is left out; { column = "Status", join = ["Sub Status"], separator = " - " })
 
     [constants]                # canonical field = fixed value
     partner = "Contoso Helpdesk"
@@ -64,6 +66,10 @@ class ColumnSpec(_Strict):
     """A source column, optionally cut by a regex and/or used only on some rows."""
 
     column: str
+    join: list[str] = Field(
+        default_factory=list, description="more columns appended to it, after `separator`"
+    )
+    separator: str = "/"
     pattern: str | None = Field(None, description="regex; its first group is the value")
     when_column: str | None = None
     when: list[str] = Field(default_factory=list, description="values of when_column")
@@ -72,6 +78,13 @@ class ColumnSpec(_Strict):
     @classmethod
     def _normalise(cls, v: str | None) -> str | None:
         return normalise_name(v) if v is not None else None
+
+    @field_validator("join")
+    @classmethod
+    def _normalise_all(cls, v: list[str]) -> list[str]:
+        if any(not c.strip() for c in v):
+            raise ValueError("join: a column name is empty")
+        return [normalise_name(c) for c in v]
 
     @field_validator("pattern")
     @classmethod
@@ -95,6 +108,20 @@ class ColumnSpec(_Strict):
         if bool(self.when_column) != bool(self.when):
             raise ValueError("when_column and when go together")
         return self
+
+
+def _spec(field: str, value: object) -> object:
+    """A column given as a name, or as a list of names joined with "/"."""
+    if isinstance(value, str):
+        return {"column": value}
+    if isinstance(value, list):
+        if len(value) < 2 or not all(isinstance(c, str) and c.strip() for c in value):
+            raise ValueError(
+                f"{field}: a list joins columns (e.g. [\"Status\", \"Sub Status\"]): give "
+                "two or more column names"
+            )
+        return {"column": value[0], "join": value[1:]}
+    return value
 
 
 class SourceSpec(_Strict):
@@ -145,7 +172,7 @@ class Mapping(_Strict):
     @classmethod
     def _strings(cls, v: object) -> object:
         if isinstance(v, dict):
-            return {k: ({"column": s} if isinstance(s, str) else s) for k, s in v.items()}
+            return {k: _spec(k, s) for k, s in v.items()}
         return v
 
     @model_validator(mode="after")
