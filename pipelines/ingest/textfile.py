@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,6 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
 # at most this many recoded lines are kept by number (the count is always exact)
 MAX_RECODED_LISTED = 100_000
 
@@ -171,25 +169,28 @@ def scan(path: Path, label: str, *, text: bool = True) -> Scan:
                 lone_cr > 0, 0 < crlf < lf, free)
 
 
+_SPOTS: list[int] = []  # byte offsets of the runs the handler below recoded
+
+
+def _as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252."""
+    assert isinstance(error, UnicodeDecodeError)
+    _SPOTS.append(error.start)
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("tierlens-cp1252", _as_cp1252)
+
+
 def _recode(unit: bytes) -> tuple[str, list[int]]:
     """`unit` as text: UTF-8 where valid, each other run of bytes as Windows-1252;
-    and the offsets (in the text) of the recoded runs."""
-    text = unit.decode("utf-8", errors="surrogateescape")
-    if not _NOT_UTF8.search(text):
-        return text, []
-    spots: list[int] = []
-    parts: list[str] = []
-    pos = size = 0
-    for m in _NOT_UTF8.finditer(text):
-        parts.append(text[pos:m.start()])
-        size += len(parts[-1])
-        spots.append(size)
-        raw = bytes(ord(c) - 0xDC00 for c in m.group())
-        parts.append(raw.decode("cp1252", errors="replace"))
-        size += len(parts[-1])
-        pos = m.end()
-    parts.append(text[pos:])
-    return "".join(parts), spots
+    and the byte offsets of the recoded runs. The decoder calls back only for the
+    bytes that are not UTF-8, so a clean stretch costs no Python at all."""
+    _SPOTS.clear()
+    text = unit.decode("utf-8", errors="tierlens-cp1252")
+    spots = list(_SPOTS)
+    _SPOTS.clear()
+    return text, spots
 
 
 def _newlines(text: str) -> str:
@@ -275,8 +276,8 @@ def _write_unit(out, unit: bytes, first_line: int, recoded: list[int]) -> tuple[
     pos, line = 0, first_line + 1
     for spot in spots:  # the recoded runs only, not every line
         # line ends between the previous run and this one (a lone \r ends a line too)
-        line += (text.count("\n", pos, spot) + text.count("\r", pos, spot)
-                 - text.count("\r\n", pos, spot))
+        line += (unit.count(b"\n", pos, spot) + unit.count(b"\r", pos, spot)
+                 - unit.count(b"\r\n", pos, spot))
         pos = spot
         if line != seen:
             n += 1
