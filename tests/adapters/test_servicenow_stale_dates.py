@@ -18,13 +18,20 @@ from tests.cli_run import tierlens
 
 # The list as ServiceNow writes it (List v2 > Export > CSV, field names as headers,
 # every value quoted, numeric states when exported as values).
-INCIDENTS = """\
-"number","incident_state","active","assignment_group","assigned_to","opened_at","resolved_at","closed_at","sys_updated_on","reassignment_count","reopen_count"
-"INC0020001","2","true","Network L2","Beth Anglin","2022-09-20 08:00:00","2022-09-30 10:00:00","2022-10-01 10:00:00","2023-01-10 09:00:00","1","1"
-"INC0020002","6","false","Service Desk","David Loo","2022-10-10 09:00:00","2022-11-02 12:00:00","2022-10-15 16:00:00","2022-11-02 12:00:00","0","1"
-"INC0020003","7","false","Service Desk","Fred Luddy","2022-10-11 09:00:00","2022-10-11 09:30:00","2022-10-14 09:30:00","2022-10-14 09:30:00","0","0"
-"INC0020004","2","true","Network L2","","2022-12-01 08:00:00","","","2022-12-05 10:00:00","2","0"
-"""
+COLUMNS = ("number", "incident_state", "active", "assignment_group", "assigned_to",
+           "opened_at", "resolved_at", "closed_at", "sys_updated_on", "reassignment_count",
+           "reopen_count")
+ROWS = (
+    ("INC0020001", "2", "true", "Network L2", "Beth Anglin", "2022-09-20 08:00:00",
+     "2022-09-30 10:00:00", "2022-10-01 10:00:00", "2023-01-10 09:00:00", "1", "1"),
+    ("INC0020002", "6", "false", "Service Desk", "David Loo", "2022-10-10 09:00:00",
+     "2022-11-02 12:00:00", "2022-10-15 16:00:00", "2022-11-02 12:00:00", "0", "1"),
+    ("INC0020003", "7", "false", "Service Desk", "Fred Luddy", "2022-10-11 09:00:00",
+     "2022-10-11 09:30:00", "2022-10-14 09:30:00", "2022-10-14 09:30:00", "0", "0"),
+    ("INC0020004", "2", "true", "Network L2", "", "2022-12-01 08:00:00",
+     "", "", "2022-12-05 10:00:00", "2", "0"),
+)
+INCIDENTS = "".join(",".join(f'"{v}"' for v in row) + "\n" for row in (COLUMNS, *ROWS))
 
 
 def _export(tmp_path: Path) -> Path:
