@@ -8,7 +8,8 @@ are (`--damage`, default 1%, in turn: a quote that never closes, a quote inside 
 value, a Latin-1 byte in a UTF-8 file, a NUL byte), then times `tierlens ingest`
 of the clean and of the damaged files, each in a fresh database, and checks that
 nothing is lost: rows read = the records of the file, rejected = the lines damaged
-beyond reading. Medians are quoted; results go to benchmarks/results/hostile.json.
+beyond reading. Medians are quoted; results go to benchmarks/results/hostile.json
+and, with --write-report, to the section "Damaged exports" of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from benchmarks.run import ROOT, TIERLENS, dataset, log, measured
+from benchmarks.report import HOSTILE_END, HOSTILE_START, hostile_section
+from benchmarks.run import REPORT, ROOT, TIERLENS, dataset, log, measured
+from benchmarks.run import RESULTS as MAIN_RESULTS
 
 RESULTS = ROOT / "benchmarks" / "results" / "hostile.json"
 KINDS = ("unclosed_quote", "quote_in_value", "latin1_byte", "nul_byte")
@@ -70,6 +75,29 @@ def _ingest(tickets: Path, events: Path, db: Path, code: Path = ROOT) -> dict:
             "loaded": loaded, "rejected": rejected}
 
 
+def _git_commit(where: Path = ROOT) -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where,
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip() or "?"
+
+
+def _write_section(result: dict) -> None:
+    """Put the section into docs/performance.md (replacing an earlier one), and into
+    the main results so that `make bench` keeps it."""
+    section = "\n".join(hostile_section(result))
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Performance\n"
+    if HOSTILE_START in text and HOSTILE_END in text:
+        head, rest = text.split(HOSTILE_START, 1)
+        text = head + section.rstrip("\n") + rest.split(HOSTILE_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    REPORT.write_text(text, encoding="utf-8")
+    if MAIN_RESULTS.exists():
+        main = json.loads(MAIN_RESULTS.read_text())
+        main["hostile"] = result
+        MAIN_RESULTS.write_text(json.dumps(main, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tickets", type=int, default=1_000_000)
@@ -79,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-with", type=Path, default=None,
                     help="a checkout of an earlier Tierlens (git worktree): its ingest of "
                          "the clean files is timed too, as 'before'")
+    ap.add_argument("--write-report", action="store_true",
+                    help="write the section 'Damaged exports' of docs/performance.md")
     args = ap.parse_args(argv)
 
     data = dataset(args.tickets, args.seed)
@@ -116,9 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         result["before_seconds"] = statistics.median(r["seconds"] for r in runs["before"])
         result["before_rss_mb"] = max(r["rss_mb"] for r in runs["before"])
         result["clean_vs_before"] = result["clean_seconds"] / result["before_seconds"]
+    result.update(runs=args.runs, date=datetime.now(UTC).strftime("%Y-%m-%d"),
+                  commit=_git_commit(),
+                  before=_git_commit(args.compare_with) if args.compare_with else None)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     log(json.dumps(result))
+    if args.write_report:
+        _write_section(result)
     return 0 if result["nothing_lost"] else 1
 
 

@@ -405,6 +405,53 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
     return [*out, ""] if len(out) > 2 else []
 
 
+HOSTILE_START = "<!-- hostile: written by python -m benchmarks.hostile -->"
+HOSTILE_END = "<!-- /hostile -->"
+
+
+def hostile_section(h: dict) -> list[str]:
+    """The cost of reading damaged exports (benchmarks/hostile.py), between markers so
+    that either script can rewrite it."""
+    dmg = h["damaged"]
+    lost = "nothing lost" if h["nothing_lost"] else "**ROWS LOST: see the run's log**"
+    out = [
+        HOSTILE_START,
+        "## Damaged exports",
+        "",
+        f"`python -m benchmarks.hostile --tickets {h['tickets']}` (run {h.get('date', '?')} at "
+        f"commit `{h.get('commit', '?')}`): the generator's {h['tickets']:,} tickets "
+        f"({h['events']:,} events), with {h['damage_share']:.0%} of the event lines damaged "
+        f"in turn: {dmg['unclosed_quote']:,} quotes that never close, "
+        f"{dmg['quote_in_value']:,} quotes inside a value, {dmg['latin1_byte']:,} Latin-1 "
+        f"bytes in the UTF-8 file, {dmg['nul_byte']:,} NUL bytes. Result: {h['read']:,} rows "
+        f"read (every line), {h['rejected']:,} rejected (exactly the unclosed quotes and NUL "
+        f"bytes), {lost}. Medians of {h.get('runs', '?')} runs, each a fresh process and "
+        "database:",
+        "",
+        "| ingest of tickets + events | wall (median) | peak RSS | ratio |",
+        "|---|---|---|---|",
+    ]
+    if "before_seconds" in h:
+        out.append(f"| clean files, before this work (`{h.get('before', '?')}`) | "
+                   f"{h['before_seconds']:.1f} s | {h['before_rss_mb']:,.0f} MB | 1 |")
+        base = h["before_seconds"]
+    else:
+        base = h["clean_seconds"]
+    out += [
+        f"| clean files | {h['clean_seconds']:.1f} s | {h['clean_rss_mb']:,.0f} MB | "
+        f"{h['clean_seconds'] / base:.2f} |",
+        f"| damaged files | {h['damaged_seconds']:.1f} s | {h['damaged_rss_mb']:,.0f} MB | "
+        f"{h['damaged_seconds'] / base:.2f} |",
+        "",
+        "A damaged file costs more because it is copied once as clean UTF-8 text (the "
+        "Latin-1 bytes are read per value) and its odd-quoted lines are examined; a clean "
+        "file takes neither path.",
+        HOSTILE_END,
+        "",
+    ]
+    return out
+
+
 def render(results: dict) -> str:
     sizes = results.get("sizes", {})
     m = results.get("machine", {})
@@ -432,6 +479,8 @@ def render(results: dict) -> str:
     for n in sorted(sizes, key=int):
         out += _size_table(n, sizes[n])
     out += _growth(sizes)
+    if results.get("hostile"):
+        out += hostile_section(results["hostile"])
     if OPTIMISATIONS:
         out += ["## What was changed", ""]
         out += [
