@@ -502,6 +502,12 @@ def unknown_statuses(snapshot: str) -> pl.DataFrame:
     return data_quality.unknown_statuses(cursor(snapshot))
 
 
+@st.cache_data(**CACHE)
+def notices(snapshot: str) -> pl.DataFrame:
+    """Lines loaded with a notice: the query `tierlens reconcile` runs."""
+    return data_quality.notices(cursor(snapshot))
+
+
 QUARANTINE_COLUMNS = ("ticket_id", "model", "test", "detail")
 
 

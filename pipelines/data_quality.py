@@ -201,3 +201,17 @@ def support_view(support: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("measurable")).then(pl.lit("yes"))
         .otherwise(pl.format("no: {}", pl.col("why_not"))).alias("measurable"),
     )
+
+
+def notices(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Lines loaded with a notice (meta.notices, e.g. bytes that are not UTF-8, read
+    as Windows-1252 on their line), by file and notice, with the first lines."""
+    return con.sql(
+        """select source_file as file, notice, count(*) as lines,
+                  string_agg(line::varchar, ', ' order by line)
+                      filter (where rank <= 5) as first_lines
+           from (select *, row_number() over (
+                     partition by source_file, notice order by line) as rank
+                 from meta.notices)
+           group by all order by file, notice"""
+    ).pl()

@@ -93,6 +93,15 @@ def unknown_statuses(db: Path | str) -> pl.DataFrame:
         con.close()
 
 
+def notices(db: Path | str) -> pl.DataFrame:
+    """Lines loaded with a notice, by file (the dashboard's data-quality query)."""
+    con = _connect(db)
+    try:
+        return data_quality.notices(con)
+    finally:
+        con.close()
+
+
 def reject_reasons(db: Path | str, limit: int = 20) -> pl.DataFrame:
     """Rejected input rows by reason (quoted values blanked), with a first example."""
     con = _connect(db)
@@ -184,6 +193,7 @@ def print_data_quality(db: Path | str, console: Console, n_examples: int = 5) ->
         (unmapped_groups(db), "groups with no tier (add them to tier_map)", "no unmapped groups"),
         (unknown_statuses(db), "statuses the status map does not know", "no unknown statuses"),
         (reject_reasons(db), "rejected rows by reason (meta.rejects)", "no rejected rows"),
+        (notices(db), "lines loaded with a notice (meta.notices)", "no notices"),
     ):
         console.print(_table(frame.head(20), f"{title}: {frame.height}") if frame.height
                       else empty)

@@ -72,7 +72,7 @@ COPIED_MARTS: dict[str, str | None] = {
 # The weekly review's own tables (written by `tierlens review` and the dashboard).
 REVIEW_TABLES: tuple[str, ...] = ("review_samples", "review_sample_items", "review_verdicts")
 # Build metadata copied as it is.
-META_TABLES: tuple[str, ...] = ("batches", "builds", "quarantine")
+META_TABLES: tuple[str, ...] = ("batches", "builds", "quarantine", "notices")
 SAMPLES_DIR = "samples"
 
 # The columns of the ticket timeline the timeline page shows.

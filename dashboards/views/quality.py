@@ -53,6 +53,15 @@ def render() -> None:
             st.dataframe(statuses, hide_index=True)
     with st.expander("Rejected rows (latest)"):
         st.dataframe(data.reject_examples(snap), hide_index=True)
+    noticed = data.notices(snap)
+    if not noticed.is_empty():
+        st.subheader("Lines loaded with a notice")
+        st.caption(
+            "These lines were loaded, but had something worth checking: bytes that are "
+            "not UTF-8 (usually a value written by an older tool in Latin-1) were read "
+            "as Windows-1252 on that line only. Check a few of the lines in the file."
+        )
+        st.dataframe(noticed, hide_index=True, key="notices")
     st.subheader("Reconciliation with the source's counters")
     st.caption(
         "Where the export reports reassignment and reopen counts, do they agree with the "

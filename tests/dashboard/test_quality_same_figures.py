@@ -64,3 +64,30 @@ def test_incident_list_counters_not_measurable_on_both(
            "agreement share)." in infos
     support = next(df.value for df in at.dataframe if "tickets reporting it" in df.value.columns)
     assert support["measurable"].str.startswith("no: its events hold no history").all()
+
+
+def test_lines_read_as_windows_1252_are_listed_on_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Lines 3 and 5 of the events carry a Latin-1 byte: loaded, and listed with their
+    numbers by `tierlens reconcile` and on the page, from the snapshot."""
+    from pipelines.reconcile import notices
+
+    events = tmp_path / "events.csv"
+    rows = [
+        "ticket_id,event_at,group,tier,status,note_text",
+        "T1,2025-03-03 08:00,SD,L1,New,printer",
+        "T1,2025-03-03 08:05,SD,L1,Resolved,M\xfcller fixed it",
+        "T2,2025-03-03 09:00,SD,L1,New,vpn",
+        "T2,2025-03-03 09:30,SD,L1,Resolved,Z\xfcrich office",
+    ]
+    events.write_bytes("\n".join(rows).encode("latin-1") + b"\n")
+    db = tmp_path / "n.duckdb"
+    run_ingest([events], db, Config())
+    run_build(db, Config())
+    cli = notices(db)
+    assert cli.rows() == [(str(events), cli["notice"][0], 2, "3, 5")]
+    at = open_page(app_test(db, monkeypatch), "quality")
+    assert not at.exception, [e.value for e in at.exception]
+    page = next(df.value for df in at.dataframe if "first_lines" in df.value.columns)
+    assert page.values.tolist() == [list(r) for r in cli.rows()]
