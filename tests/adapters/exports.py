@@ -111,11 +111,13 @@ TICKET_DATA = ("ticket_id, partner, client, opened_at, priority, category, chann
                "sla_due_at, updated_at")
 
 
-def raw_rows(db: Path) -> tuple[list[tuple], list[tuple], int]:
-    """The data of raw.events and raw.tickets (no lineage), sorted, and the rejects."""
+def raw_rows(db: Path, seq: bool = True) -> tuple[list[tuple], list[tuple], int]:
+    """The data of raw.events and raw.tickets (no lineage), sorted, and the rejects.
+    seq=False for a source without one (seq is then the line number in its file)."""
+    cols = EVENT_DATA if seq else EVENT_DATA.replace(" seq,", "")
     con = duckdb.connect(str(db), read_only=True)
     try:
-        events = con.execute(f"select {EVENT_DATA} from raw.events order by all").fetchall()
+        events = con.execute(f"select {cols} from raw.events order by all").fetchall()
         tickets = con.execute(f"select {TICKET_DATA} from raw.tickets order by all").fetchall()
         rejects = con.execute("select count(*) from meta.rejects").fetchone()
     finally:
@@ -128,3 +130,41 @@ def kpis(db: Path, config: Config | None = None) -> list[dict]:
     run_build(db, config)
     frame = kpi_table(db, config, by="partner")
     return frame.sort(["partner", "metric"]).to_dicts()
+
+
+VOLVO_HEADER = ("\ufeffSR Number,Change Date+Time,Status,Sub Status,Involved ST,ST Level,"
+                "Resource,Involved Org line 3,SR Latest Impact,Product,Country")
+VOLVO_PATHS = {
+    # (status, sub status, group, tier) steps of a case
+    "l1": [("Accepted", "In Progress", "V30", "L1"), ("Completed", "Resolved", "V30", "L1")],
+    "escalated": [("Queued", "Awaiting Assignment", "V30", "L1"),
+                  ("Accepted", "In Progress", "V30", "L1"),
+                  ("Queued", "Awaiting Assignment", "G97", "L2"),
+                  ("Accepted", "Wait - User", "G97", "L2"),
+                  ("Completed", "Resolved", "G97", "L2")],
+    "bounced": [("Accepted", "In Progress", "V30", "L1"), ("Accepted", "Assigned", "G97", "L2"),
+                ("Accepted", "In Progress", "V30", "L1"), ("Completed", "Closed", "V30", "L1")],
+}
+
+
+def volvo_rows(cases: list[tuple[str, int, str]]) -> list[tuple[datetime, str]]:
+    """Rows of a BPIC 2013-shaped log: per case (path, start minute, org at the start);
+    the org line, impact and product change during the case, as they do in the log."""
+    out = []
+    for n, (path, start, org) in enumerate(cases):
+        at = START + timedelta(minutes=start)
+        steps = VOLVO_PATHS[path]
+        for i, (st, sub, group, tier) in enumerate(steps):
+            late = i >= len(steps) // 2
+            org_now = "Org line C" if late else org
+            impact = "High" if late else "Medium"
+            row = (f"1-{500 + n},{at.strftime('%Y-%m-%dT%H:%M:%S')}+01:00,{st},{sub},{group},"
+                   f"{tier},res-{i % 2},{org_now},{impact},PROD{i},{'fr' if late else 'se'}")
+            out.append((at, row))
+            at += timedelta(minutes=11)
+    return sorted(out)
+
+
+def write_csv(path: Path, header: str, lines: list[str]) -> Path:
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
