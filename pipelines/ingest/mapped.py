@@ -5,10 +5,11 @@ file (see mapping_file.py for its keys, mappings/ for examples).
 
 Each row of the file is one row of the mapping's kind (tickets, or events); with
 kind = "both" each row is an event and one ticket per ticket_id is derived from its
-rows (opened_at from the first row, the other ticket fields from the last), as the
-eventlog format does. Columns are renamed, cut by regex, value-mapped and their
-timestamps normalised here; validation and loading are the shared ones, so a value
-that still does not parse is rejected with its reason, never dropped.
+rows (opened_at from the first row in time, the other ticket fields from the last).
+Rows that set no status carry the ticket's status in time order (carry.py). Columns
+are renamed, cut by regex, value-mapped and their timestamps normalised here;
+validation and loading are the shared ones, so a value that still does not parse is
+rejected with its reason, never dropped.
 """
 
 from __future__ import annotations

@@ -10,15 +10,20 @@ array of records, or JSON Lines of records):
     Create/Change child events set (both shapes are read: `{"field_name": "status",
     "value": "open"}` as in ticket audits, and `{"status": "open", "previous_value":
     "new"}` as in the incremental export). An update that does not change the status
-    carries the ticket's status forward (before the first change: that change's
-    previous value). A Comment child event makes the event a note: `public` (or
-    `comment_public`) true -> note_kind public, false -> internal, with its body.
+    takes the ticket's status at that time, in time order (created_at, then id) over
+    every page of this run and of earlier runs (raw.zendesk_statuses): the last one
+    set at or before it, else the next change's previous value, else tickets.json's
+    status as of its updated_at; otherwise it is rejected (carry.py). A Comment child
+    event makes the event a note: `public` (or `comment_public`) true -> note_kind
+    public, false -> internal, with its body.
   - tickets (`GET /api/v2/incremental/tickets/cursor`, key `tickets`): one ticket
     each; priority urgent/high/normal/low -> P1..P4, type -> category,
-    via.channel -> channel, organization_id -> client.
-  - groups (`GET /api/v2/groups`, key `groups`): a lookup, not data: group ids in the
-    events become group names (in either file order), so the tier map can match
-    names; without it, the tier map matches the ids.
+    via.channel -> channel, organization_id -> client. A `deleted` ticket gets a
+    `deleted` event at its updated_at (a cancelled status: in no rate).
+  - groups (`GET /api/v2/groups`, key `groups`): a lookup, not data, kept in
+    raw.zendesk_groups: group ids in the events become group names in any file order
+    and over runs (stored events of Zendesk files are renamed in place when the
+    groups arrive), so the tier map can match names; without it, it matches the ids.
 """
 
 from __future__ import annotations
