@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboards.filters import Filters
+from pipelines.presentation.filters import Filters
 
 _KEY = "_tierlens_context"
 OPEN_TICKET_KEY = "_open_ticket"

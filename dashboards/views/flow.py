@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import data
 from dashboards.context import get_context
-from dashboards.stats import sankey_links
+from pipelines.presentation import charts
+from pipelines.presentation.stats import sankey_links
 
 TOP_PATHS = 15
 

@@ -6,28 +6,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import data
 from dashboards.context import get_context
-from dashboards.format import label, label_expr, value_expr
-from dashboards.stats import metric_is_rate, pairwise_tests, standardise
-
-
-def _overview(by_partner: pl.DataFrame) -> pl.DataFrame:
-    """Metric rows x partner columns: value (95% interval) and status."""
-    interval = (
-        pl.when(pl.col("ci_low").is_not_null())
-        .then(pl.lit(" (") + value_expr("ci_low") + pl.lit("–") + value_expr("ci_high") + ")")
-        .otherwise(pl.lit(""))
-    )
-    flag = (
-        pl.when(pl.col("status").is_in(["green", "no target", "n/a"]))
-        .then(pl.lit(""))
-        .otherwise(pl.lit(" · ") + pl.col("status"))
-    )
-    cells = by_partner.with_columns(cell=value_expr("value") + interval + flag, KPI=label_expr())
-    order = cells.select("KPI").unique(maintain_order=True)
-    wide = cells.pivot(on="partner", index="KPI", values="cell")
-    return order.join(wide, on="KPI", how="left")
+from pipelines.presentation import charts
+from pipelines.presentation.format import label
+from pipelines.presentation.stats import metric_is_rate, pairwise_tests, standardise
+from pipelines.presentation.tables import kpi_overview
 
 
 def render() -> None:
@@ -98,7 +82,7 @@ def render() -> None:
         )
     st.subheader("Every KPI by partner")
     st.caption("Value (95% interval for rates); a status other than green is appended.")
-    st.dataframe(_overview(by_partner), hide_index=True)
+    st.dataframe(kpi_overview(by_partner), hide_index=True)
 
 
 if __name__ == "__main__":

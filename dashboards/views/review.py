@@ -16,10 +16,11 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import data
 from dashboards.context import get_context
-from dashboards.format import label
 from dashboards.views.timeline import TICKET_FLAGS
+from pipelines.presentation import charts
+from pipelines.presentation.format import label
 from pipelines.review.actions import (
     access_tooling,
     coaching,

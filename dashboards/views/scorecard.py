@@ -9,11 +9,11 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context
-from dashboards.filters import week_window
-from dashboards.format import label_expr, value_expr
-from dashboards.stats import scorecard_tiles, verdict
-from dashboards.tiles import TILE_CSS, tiles_html
 from pipelines.metrics import METRICS
+from pipelines.presentation.filters import week_window
+from pipelines.presentation.format import label_expr, value_expr
+from pipelines.presentation.stats import scorecard_tiles, verdict
+from pipelines.presentation.tiles import TILE_CSS, tiles_html
 
 SPARK_WEEKS = 12
 

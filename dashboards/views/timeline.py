@@ -8,9 +8,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import data
 from dashboards.context import OPEN_TICKET_KEY, get_context
-from dashboards.format import label
+from pipelines.presentation import charts
+from pipelines.presentation.format import label
 
 TICKET_KEY = "ticket"
 # fct_tickets flag column -> metric whose label names it

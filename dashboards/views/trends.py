@@ -5,10 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import data
 from dashboards.context import get_context
-from dashboards.format import label
 from pipelines.metrics import METRICS
+from pipelines.presentation import charts
+from pipelines.presentation.format import label
 
 SPLITS: dict[str, str] = {
     "none": "No split",

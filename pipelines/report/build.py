@@ -35,7 +35,7 @@ def render_html(
     db_path: Path | str, week: date | None, partner: str | None
 ) -> tuple[str, date, int]:
     """The report page for `week` (default: the last complete week)."""
-    from dashboards import data
+    from pipelines.presentation import queries as data
     from pipelines.report.content import SECTIONS, Scope
 
     pointer = read_pointer(require_database(db_path))

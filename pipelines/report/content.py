@@ -1,6 +1,6 @@
-"""The report's sections, built from the dashboard's own data, statistics and
-chart functions (dashboards.data / stats / charts), so the report and the app
-never disagree and no query is written twice.
+"""The report's sections, built from the reads, statistics and chart functions the
+dashboard uses (pipelines.presentation: queries / stats / charts / tiles), so the
+report and the app never disagree and no query is written twice.
 
 Sections (stable ids): #scorecard, #trends, #partners, #flow, #review, #actions.
 """
@@ -12,17 +12,18 @@ from datetime import date
 
 import polars as pl
 
-from dashboards import charts, data
-from dashboards.filters import Filters, week_window
-from dashboards.stats import (
+from pipelines.metrics import METRICS
+from pipelines.presentation import charts
+from pipelines.presentation import queries as data
+from pipelines.presentation.filters import Filters, week_window
+from pipelines.presentation.stats import (
     sankey_links,
     scorecard_tiles,
     standardise,
     verdict,
 )
-from dashboards.tiles import tiles_html
-from dashboards.views.partners import _overview
-from pipelines.metrics import METRICS
+from pipelines.presentation.tables import kpi_overview
+from pipelines.presentation.tiles import tiles_html
 from pipelines.report.html import esc, figure, section, table
 from pipelines.review.actions import (
     access_tooling,
@@ -142,7 +143,7 @@ def partners(scope: Scope) -> str:
             "Observed rate with its 95% Wilson interval, and the case-mix adjusted rate "
             "(direct standardisation on category × priority)."
         )
-    overview = _overview(by.filter(pl.col("metric").is_in(_target_metrics(scope))))
+    overview = kpi_overview(by.filter(pl.col("metric").is_in(_target_metrics(scope))))
     body = (
         chart
         + f"<h3>{esc(title)}, week of {scope.week:%d %b %Y}</h3>"

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import plotly.offline
 import polars as pl
 
-from dashboards.tiles import TILE_STYLE
+from pipelines.presentation.tiles import TILE_STYLE
 
 # The printable width of A4 with 12 mm margins, in CSS pixels (96 per inch).
 FIGURE_WIDTH = 700

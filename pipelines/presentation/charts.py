@@ -11,7 +11,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboards.format import TIER_COLOURS, goodness, label, unit
+from pipelines.presentation.format import TIER_COLOURS, goodness, label, unit
 
 SERIES_COLOURS = (
     "#4c9be8",

@@ -6,7 +6,7 @@ sparkline of the last weeks. The sparkline is a small SVG glyph drawn here
 (no axes, no interaction): fourteen Plotly charts plus their Streamlit elements made
 the scorecard's first render a second slower in the browser than one HTML block.
 
-Pure functions: the `scorecard_tiles` frame in (dashboards.stats), HTML out.
+Pure functions: the `scorecard_tiles` frame in (pipelines.presentation.stats), HTML out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from html import escape
 
 import polars as pl
 
-from dashboards.format import METRIC_DEFS, STATUS_COLOURS, fmt_delta, fmt_value, label, unit
+from pipelines.presentation.format import (
+    METRIC_DEFS,
+    STATUS_COLOURS,
+    fmt_delta,
+    fmt_value,
+    label,
+    unit,
+)
 
 SPARK_WIDTH = 120.0
 SPARK_HEIGHT = 28.0

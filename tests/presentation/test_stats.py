@@ -7,7 +7,13 @@ from datetime import date
 import polars as pl
 import pytest
 
-from dashboards.stats import pairwise_tests, sankey_links, scorecard_tiles, standardise, verdict
+from pipelines.presentation.stats import (
+    pairwise_tests,
+    sankey_links,
+    scorecard_tiles,
+    standardise,
+    verdict,
+)
 
 
 def test_z_test_on_hand_worked_numbers():

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboards import charts
-from dashboards.stats import sankey_links
+from pipelines.presentation import charts
+from pipelines.presentation.stats import sankey_links
 
 WEEKS = [date(2025, 3, 3), date(2025, 3, 10), date(2025, 3, 17)]
 

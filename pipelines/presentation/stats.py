@@ -2,7 +2,7 @@
 case-mix standardisation, pairwise significance and Sankey links.
 
 No Streamlit and no SQL here, so every function is unit-tested on hand-worked
-numbers (tests/dashboard/test_stats.py).
+numbers (tests/presentation/test_stats.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from dashboards.format import METRIC_DEFS, fmt_value, label, unit
+from pipelines.presentation.format import METRIC_DEFS, fmt_value, label, unit
 
 Z95 = 1.959964
 

@@ -1,4 +1,4 @@
-"""The scorecard tiles (dashboards/tiles.py): values worked out by hand."""
+"""The scorecard tiles (pipelines/presentation/tiles.py): values worked out by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 
-from dashboards.tiles import sparkline_svg, tile_html, tiles_html
+from pipelines.presentation.tiles import sparkline_svg, tile_html, tiles_html
 
 
 def _svg(img: str) -> str:
