@@ -1,8 +1,23 @@
 """Discover the SQL models under `sql/` and order them by the tables they read.
 
-A model is one `.sql` file; its table is the file name. Dependencies are read
-from the SQL itself with sqlglot: any unqualified table reference that names
-another model is an edge. Nothing is declared twice.
+A model is one `.sql` file in a layer folder (staging, intermediate, marts,
+serving); its table is the file name. Dependencies are read from the SQL itself
+with sqlglot: any unqualified table reference that names another model is an
+edge. Nothing is declared twice.
+
+A model reads another model by its bare name only (`from fct_tickets`). The build
+creates every model in a fresh schema `build_N` with that schema first on the
+search path, so a bare name is this build's table, made earlier in the order. A
+schema-qualified name would read something else: `analytics.fct_tickets` is the
+last published build (the views are repointed only after every model and test
+passed), `build_7.fct_tickets` an old build, `main.fct_tickets` no model at all.
+Adding the dependency would not make such a reference read this build's table,
+and rewriting the SQL behind the author's back would make the file say one thing
+and the build run another, so discovery rejects it: a one-line BuildError naming
+the file and the reference. Qualified names are for the build's inputs, and only
+those schemas are allowed: `raw.*` (what the ingest loaded), `config.*` (the
+seeds) and `meta.*` (batches, quarantine, review verdicts). A name qualified by
+a database (`other.raw.events`) is rejected too.
 """
 
 from __future__ import annotations
@@ -15,10 +30,11 @@ import sqlglot
 from sqlglot import exp
 
 from pipelines.errors import BuildError
+from pipelines.sql_files import SQL_DIR
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-LAYERS = ("staging", "intermediate", "marts")
-MACROS_FILE = "macros.sql"
+LAYERS = ("staging", "intermediate", "marts", "serving")
+# The schemas a model may name: the build's inputs, never a copy of a model.
+INPUT_SCHEMAS = frozenset({"raw", "config", "meta"})
 
 
 @dataclass(frozen=True)
@@ -31,12 +47,31 @@ class Model:
 
 
 def _referenced_tables(sql: str, path: Path) -> set[str]:
+    """The bare table names `sql` reads (CTEs aside); a qualified name outside the
+    input schemas is an error."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise BuildError(f"{path}: cannot parse SQL: {exc}") from exc
     ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
-    return {t.name for t in tree.find_all(exp.Table) if not t.db and t.name not in ctes}
+    bare = set()
+    for table in tree.find_all(exp.Table):
+        if not table.name:  # a table function: range(3), read_csv(...)
+            continue
+        if not table.db and not table.catalog:
+            if table.name not in ctes:
+                bare.add(table.name)
+        elif table.catalog or table.db.lower() not in INPUT_SCHEMAS:
+            raise _qualified_error(path, table)
+    return bare
+
+
+def _qualified_error(path: Path, table: exp.Table) -> BuildError:
+    ref = ".".join(part for part in (table.catalog, table.db, table.name) if part)
+    return BuildError(
+        f"{path}: reads {ref}: read a model by its bare name ({table.name}), so the build "
+        "orders it and reads this build's table; qualify only raw.*, config.* or meta.*"
+    )
 
 
 def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
@@ -63,8 +98,3 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     except CycleError as exc:
         raise BuildError(f"models depend on each other in a cycle: {exc.args[1]}") from exc
     return [by_name[n] for n in order]
-
-
-def macros_sql(sql_dir: Path = SQL_DIR) -> str:
-    path = sql_dir / MACROS_FILE
-    return path.read_text(encoding="utf-8") if path.exists() else ""
