@@ -22,11 +22,14 @@ but before swapping the pointer leaves every reader on the previous build; the
 next build first publishes the committed one (`repair_publish`).
 
 The snapshot keeps the schema names of the main file (analytics, config, meta)
-and the SQL macros, so `pipelines.kpis.kpi_query` runs on it unchanged. It adds
-two small aggregate tables the dashboard's escalation-flow page needs:
-`analytics.tier_paths` and `analytics.pingpong_pairs`, and the weekly review's
-tables (meta.review_samples, meta.review_sample_items, meta.review_verdicts and
-analytics.review_candidates), and meta.quarantine (the tickets the build left out).
+and the SQL macros, so `pipelines.kpis.kpi_query` runs on it unchanged. It copies
+published models as they are (`COPIED_MARTS`) and computes nothing: a table made
+for the dashboard alone is a model of the build's serving layer (sql/serving/),
+with its data tests, such as the trimmed timeline `ticket_events` and the
+escalation-flow page's aggregates `tier_paths` and `pingpong_pairs`. It also
+copies the weekly review's tables (meta.review_samples, meta.review_sample_items,
+meta.review_verdicts and analytics.review_candidates), and meta.quarantine (the
+tickets the build left out).
 
 Review samples are drawn after a build, so `tierlens review sample` also writes
 each sample to `<db>.serving/samples/<file>.parquet` (see `sample_file`): the
@@ -53,7 +56,6 @@ SERVING_SUFFIX = ".serving"
 POINTER_NAME = "current.json"
 SNAPSHOT_ALIAS = "tierlens_snapshot"
 MAX_REJECTS = 10_000
-MAX_PATH_STEPS = 8
 
 # Analytics tables copied as they are; small ones in the order that lets DuckDB
 # skip row groups for the dashboard's usual lookups (one dimension, one ticket).
@@ -67,6 +69,9 @@ COPIED_MARTS: dict[str, str | None] = {
     "int_group_tiers": "partner, group_name",
     "int_status_classes": "status_key",
     "review_candidates": "week_start, escalation_id",
+    "ticket_events": "ticket_id, event_index",
+    "tier_paths": "week_start, partner",
+    "pingpong_pairs": "week_start, partner",
 }
 
 # The weekly review's own tables (written by `tierlens review` and the dashboard).
@@ -74,112 +79,6 @@ REVIEW_TABLES: tuple[str, ...] = ("review_samples", "review_sample_items", "revi
 # Build metadata copied as it is.
 META_TABLES: tuple[str, ...] = ("batches", "builds", "quarantine", "notices")
 SAMPLES_DIR = "samples"
-
-# The columns of the ticket timeline the timeline page shows.
-TIMELINE_COLUMNS: tuple[str, ...] = (
-    "ticket_id",
-    "event_index",
-    "event_at",
-    "group_name",
-    "held_group",
-    "held_tier",
-    "held_agent",
-    "status",
-    "status_class",
-    "note_kind",
-    "note_text",
-    "is_in_scope",
-    "is_handoff",
-    "is_tier_change",
-    "is_tier_rise",
-    "is_tier_drop",
-    "is_reopen",
-    "minutes_held",
-)
-
-# Ticket dimensions every aggregate carries so the dashboard's filters apply.
-TICKET_DIMS = """
-    tickets.week_start,
-    tickets.partner,
-    coalesce(tickets.client, '(none)') as client,
-    coalesce(tickets.category, '(none)') as category,
-    coalesce(tickets.priority, '(none)') as priority,
-    coalesce(tickets.entry_group, '(none)') as group_name
-"""
-
-TIER_PATHS_SQL = f"""
-with changes as (
-    select
-        ticket_id,
-        event_index,
-        held_tier,
-        lag(held_tier) over (partition by ticket_id order by event_index) as prev_tier
-    from {{src}}.analytics.int_ticket_events
-    where is_in_scope and held_tier is not null
-),
-
-paths as (
-    select ticket_id, list(held_tier order by event_index) as tiers
-    from changes
-    where prev_tier is null or held_tier <> prev_tier
-    group by ticket_id
-)
-
-select
-    {TICKET_DIMS},
-    array_to_string(paths.tiers[1:{MAX_PATH_STEPS}], ' > ')
-        || case when len(paths.tiers) > {MAX_PATH_STEPS} then ' > ...' else '' end as path,
-    least(len(paths.tiers), {MAX_PATH_STEPS}) as n_steps,
-    count(*) as n_tickets
-from paths
-inner join {{src}}.analytics.fct_tickets as tickets on tickets.ticket_id = paths.ticket_id
-where tickets.state = 'resolved'
-group by all
-order by week_start, partner
-"""
-
-PINGPONG_SQL = f"""
-with group_runs as (
-    select
-        ticket_id,
-        event_index,
-        held_group,
-        lag(held_group) over (partition by ticket_id order by event_index) as prev_group
-    from {{src}}.analytics.int_ticket_events
-    where is_in_scope and held_group is not null
-),
-
-sequence as (
-    select
-        ticket_id,
-        held_group,
-        lag(held_group) over run as middle_group,
-        lag(held_group, 2) over run as first_group
-    from group_runs
-    where prev_group is null or held_group <> prev_group
-    window run as (partition by ticket_id order by event_index)
-),
-
-bounces as (
-    select ticket_id, held_group as group_a, middle_group as group_b, count(*) as n_bounces
-    from sequence
-    where first_group = held_group
-    group by all
-)
-
-select
-    {TICKET_DIMS},
-    bounces.group_a,
-    bounces.group_b,
-    count(*) as n_tickets,
-    sum(bounces.n_bounces) as n_bounces
-from bounces
-inner join {{src}}.analytics.fct_tickets as tickets on tickets.ticket_id = bounces.ticket_id
-where tickets.state = 'resolved'
-group by all
-order by week_start, partner
-"""
-
 
 @dataclass(frozen=True)
 class Pointer:
@@ -269,13 +168,6 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: st
         con.execute(
             f"create table {dst}.analytics.{name} as select * from {src}.analytics.{name}{order_by}"
         )
-    columns = ", ".join(TIMELINE_COLUMNS)
-    con.execute(
-        f"create table {dst}.analytics.ticket_events as "
-        f"select {columns} from {src}.analytics.int_ticket_events order by ticket_id, event_index"
-    )
-    con.execute(f"create table {dst}.analytics.tier_paths as " + TIER_PATHS_SQL.format(src=src))
-    con.execute(f"create table {dst}.analytics.pingpong_pairs as " + PINGPONG_SQL.format(src=src))
     config_tables = con.execute(
         "select table_name from information_schema.tables "
         "where table_catalog = ? and table_schema = 'config' and table_type = 'BASE TABLE'",
@@ -385,16 +277,33 @@ def publish_snapshot(
     return target
 
 
+def _missing_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The copied models the main file's published schema does not have."""
+    published = {
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'analytics'"
+        ).fetchall()
+    }
+    return [name for name in COPIED_MARTS if name not in published]
+
+
 def repair_publish(
     con: duckdb.DuckDBPyConnection, db_path: Path | str, *, sql_dir: Path = SQL_DIR
 ) -> int | None:
     """Publish the last committed build if the pointer does not name it yet (a build
-    killed between its commit and its publish). Returns the build published, if any."""
+    killed between its commit and its publish). Returns the build published, if any.
+    A build committed by an older Tierlens may lack a model the snapshot copies (the
+    serving models came later): it is left unpublished, and the build about to run
+    publishes instead, so the missing table cannot stop every later build."""
     latest = scalar(con, "select max(build_id) from meta.builds")
     if latest is None:
         return None
     pointer = read_pointer(db_path)
     if pointer is not None and pointer.build_id >= int(latest):  # type: ignore[call-overload]
+        return None
+    if _missing_marts(con):
         return None
     publish_snapshot(con, db_path, int(latest), sql_dir=sql_dir)  # type: ignore[call-overload]
     return int(latest)  # type: ignore[call-overload]

@@ -15,9 +15,32 @@ from pipelines.config import Config
 from pipelines.ingest.job import run_ingest
 from pipelines.models.runner import run_build
 from pipelines.sample.generator import write_sample
-from pipelines.serving import TIMELINE_COLUMNS, read_pointer, serving_dir
+from pipelines.serving import read_pointer, serving_dir
 
 from .conftest import app_test, build_sample
+
+# The columns of the trimmed timeline (sql/serving/ticket_events.sql) the timeline
+# and review pages read.
+TIMELINE_COLUMNS: tuple[str, ...] = (
+    "ticket_id",
+    "event_index",
+    "event_at",
+    "group_name",
+    "held_group",
+    "held_tier",
+    "held_agent",
+    "status",
+    "status_class",
+    "note_kind",
+    "note_text",
+    "is_in_scope",
+    "is_handoff",
+    "is_tier_change",
+    "is_tier_rise",
+    "is_tier_drop",
+    "is_reopen",
+    "minutes_held",
+)
 
 
 def test_build_publishes_a_complete_snapshot(sample_db: Path, snapshot: str):
@@ -100,6 +123,27 @@ def test_pingpong_pairs_count_a_b_a(tmp_path: Path):
         assert paths == {"L1 > L2 > L1 > L2": 1, "L1": 1}
     finally:
         con.close()
+
+
+def test_a_build_of_an_older_tierlens_left_unpublished_does_not_block_builds(tmp_path: Path):
+    """Build 1 committed, its publish killed, by a Tierlens without the serving
+    models (no analytics.tier_paths): the next build skips publishing it and
+    publishes itself, with the serving models."""
+    from tests.models.timelines import Ev, Ticket, build
+
+    db = tmp_path / "t.duckdb"
+    build(
+        db, [Ticket("A", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "Resolved")])]
+    ).close()
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop view analytics.tier_paths")
+    (serving_dir(db) / "current.json").unlink()
+    assert run_build(db, Config()).build_id == 2
+    pointer = read_pointer(db)
+    assert pointer is not None and pointer.build_id == 2
+    with duckdb.connect(str(pointer.snapshot), read_only=True) as con:
+        paths = con.execute("select path, n_tickets from analytics.tier_paths").fetchall()
+    assert paths == [("L1", 1)]
 
 
 def test_old_snapshots_are_pruned(tmp_path: Path):
