@@ -126,16 +126,16 @@ def ingest(
     from pipelines.ingest.job import run_ingest
     from pipelines.ingest.report import print_ingest_report
 
-    if mapping is not None:
-        from pipelines.errors import InputError
-        from pipelines.ingest.mapped import register_mapping
-
-        if fmt not in ("canonical", "mapped"):
-            raise InputError(f"--mapping goes with --format mapped, not --format {fmt}")
-        fmt = register_mapping(mapping)
-
+    if mapping is not None and fmt == "canonical":
+        fmt = "mapped"  # --mapping alone means --format mapped
     result = run_ingest(
-        paths, db_path=db, config=_config(config), source=source or fmt, kind=kind, fmt=fmt
+        paths,
+        db_path=db,
+        config=_config(config),
+        source=source or fmt,
+        kind=kind,
+        fmt=fmt,
+        mapping=mapping,
     )
     print_ingest_report(result, console)
     if strict and result.rows_rejected:

@@ -1,9 +1,11 @@
 """Input formats: each turns one file into staged canonical varchar tables.
 
-This is the extension point for source adapters (ServiceNow, Zendesk, event logs):
-an adapter is a function registered in FORMATS under a name (`run_ingest(...,
-fmt=NAME)`). It reads the file however it likes and creates, for each kind it
-produces ("tickets" and/or "events"), a DuckDB temp table or view with
+This is the base of the source adapters (ServiceNow, Zendesk, event logs, mapped):
+what an adapter returns (Staged), its signature (FormatReader) and the reader of
+the canonical files. It imports no adapter; pipelines/ingest/registry.py names
+them (`run_ingest(..., fmt=NAME)`). An adapter reads the file however it likes and
+creates, for each kind it produces ("tickets" and/or "events"), a DuckDB temp table
+or view with
 
   - any of the canonical columns of that kind (see schema.CONTRACTS), as varchar,
     named as in the canonical files (e.g. `group`, not `group_name`);
@@ -84,22 +86,3 @@ def read_canonical(
         )
     ignored = tuple(c for c in raw.columns if c not in known)
     return {kind: Staged(kind, raw.table, ignored, raw.lines)}
-
-
-FORMATS: dict[str, FormatReader] = {"canonical": read_canonical}
-
-
-def _register_adapters() -> None:
-    from pipelines.ingest.eventlog import read_eventlog
-    from pipelines.ingest.mapped import read_mapped
-    from pipelines.ingest.servicenow import read_servicenow_audit, read_servicenow_incident
-    from pipelines.ingest.zendesk import read_zendesk
-
-    FORMATS["eventlog"] = read_eventlog
-    FORMATS["servicenow-audit"] = read_servicenow_audit
-    FORMATS["servicenow-incident"] = read_servicenow_incident
-    FORMATS["zendesk"] = read_zendesk
-    FORMATS["mapped"] = read_mapped
-
-
-_register_adapters()

@@ -4,7 +4,7 @@
 
 Steps: list the files (folders give their data files, sorted by name); hash each
 file and skip the ones already loaded (same bytes in meta.batches); read each file
-into staged varchar tables through its format (formats.FORMATS); then, tickets
+into staged varchar tables through its format (registry.READERS); then, tickets
 before events, validate and load each one as a batch. Any error rolls back the
 whole run, so the database is exactly as before.
 """
@@ -26,8 +26,10 @@ from pipelines.config import Config
 from pipelines.db import DEFAULT_DB, connect
 from pipelines.errors import InputError
 from pipelines.ingest import load
-from pipelines.ingest.formats import FORMATS, Staged
+from pipelines.ingest.formats import FormatReader, Staged
+from pipelines.ingest.mapping_file import Mapping
 from pipelines.ingest.readers import FileInfo, inspect_file, list_inputs, quote_ident, sql_str
+from pipelines.ingest.registry import reader_for
 from pipelines.ingest.schema import CONTRACTS, KINDS, MISSING_TOKENS
 from pipelines.ingest.validate import validate
 
@@ -106,18 +108,20 @@ def run_ingest(
     config: Config | None = None,
     source: str | None = None,
     kind: str | None = None,
-    fmt: str = "canonical",
+    fmt: str | FormatReader = "canonical",
     progress: bool | None = None,
+    mapping: Path | str | Mapping | None = None,
 ) -> IngestResult:
     """Load the files into `db_path` as one transaction; see the module docstring.
 
+    `fmt`: a format name (pipelines.ingest.registry.READERS) or a reader; `mapping`:
+    the mapping file (or loaded mapping) of the `mapped` format.
     `progress`: show a progress bar on stderr (default: only for large inputs).
     """
     config = config or Config()
     if kind is not None and kind not in KINDS:
         raise InputError(f"--kind must be tickets or events, not {kind!r}")
-    if fmt not in FORMATS:
-        raise InputError(f"unknown input format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
+    reader = fmt if callable(fmt) else reader_for(fmt, mapping)
     if not paths:
         raise InputError("no files given")
     listed = list_inputs([Path(p) for p in paths])
@@ -134,7 +138,7 @@ def run_ingest(
             con.begin()
             try:
                 with _progress(progress, len(files)) as step:
-                    results = _run(con, files, config, source or DEFAULT_SOURCE, kind, fmt, step)
+                    results = _run(con, files, config, source or DEFAULT_SOURCE, kind, reader, step)
                 con.commit()
             except BaseException:
                 con.rollback()
@@ -172,10 +176,9 @@ def _run(
     config: Config,
     source: str,
     kind: str | None,
-    fmt: str,
+    reader: FormatReader,
     step: _Step,
 ) -> list[FileResult]:
-    reader = FORMATS[fmt]
     results: list[FileResult] = []
     staged: list[tuple[int, FileInfo, Staged]] = []
     for i, info in enumerate(files):

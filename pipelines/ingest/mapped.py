@@ -23,7 +23,7 @@ from pipelines.config import Config
 from pipelines.errors import InputError
 from pipelines.ingest import carry
 from pipelines.ingest.adapter_sql import order_ts, value_map
-from pipelines.ingest.formats import FORMATS, Staged
+from pipelines.ingest.formats import FormatReader, Staged
 from pipelines.ingest.mapping_file import ColumnSpec, Mapping, load_mapping
 from pipelines.ingest.readers import FileInfo, RawTable, quote_ident, read_file, sql_str
 from pipelines.ingest.schema import CONTRACTS, MISSING_TOKENS
@@ -38,10 +38,10 @@ UNKNOWN_STATUS = (
 _TIMESTAMPS = {r.name for c in CONTRACTS.values() for r in c.columns if r.type == "timestamp"}
 
 
-def register_mapping(path: Path | str) -> str:
-    """Bind the `mapped` format to this mapping file; returns the format name."""
-    FORMATS["mapped"] = partial(read_mapped, mapping=load_mapping(path))
-    return "mapped"
+def mapped_reader(mapping: Path | str | Mapping) -> FormatReader:
+    """The `mapped` format's reader bound to this mapping (a file, or one loaded)."""
+    loaded = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    return partial(read_mapped, mapping=loaded)
 
 
 def _parts(names: list[str]) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.errors import InputError
 from pipelines.ingest.job import run_ingest
-from pipelines.ingest.mapped import register_mapping
+from pipelines.ingest.mapped import mapped_reader
 from pipelines.ingest.mapping_file import load_mapping
 from tests.adapters.helpers import FIXTURES, MAPPINGS, rows
 
@@ -22,7 +22,7 @@ EXAMPLES = {  # name -> (kind, read, loaded)
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_each_example_mapping_loads_its_export(db, name):
-    fmt = register_mapping(MAPPINGS / f"{name}.toml")
+    fmt = mapped_reader(MAPPINGS / f"{name}.toml")
     result = run_ingest([FIXTURES / f"{name}.csv"], db, fmt=fmt)
     (f,) = result.files
     assert (f.kind, f.rows_read, f.rows_loaded) == EXAMPLES[name]
@@ -30,7 +30,7 @@ def test_each_example_mapping_loads_its_export(db, name):
 
 def test_connectwise_audit_text_is_cut_and_times_zoned(db):
     run_ingest([FIXTURES / "connectwise_audit.csv"], db,
-               fmt=register_mapping(MAPPINGS / "connectwise_audit.toml"))
+               fmt=mapped_reader(MAPPINGS / "connectwise_audit.toml"))
     assert rows(db, "select strftime(event_at, '%H:%M'), group_name, agent, status "
                     "from raw.events order by _line") == [
         ("14:15", None, None, "New"),  # 9:15 AM New York = 14:15 UTC
@@ -48,7 +48,7 @@ def test_connectwise_audit_text_is_cut_and_times_zoned(db):
 
 def test_autotask_field_rows_and_day_first_dates(db):
     run_ingest([FIXTURES / "autotask_audit.csv"], db,
-               fmt=register_mapping(MAPPINGS / "autotask_audit.toml"))
+               fmt=mapped_reader(MAPPINGS / "autotask_audit.toml"))
     assert rows(db, "select strftime(event_at, '%d/%m %H:%M'), group_name, agent, status "
                     "from raw.events order by _line") == [
         ("04/03 09:00", "Service Desk", None, "New"),
@@ -61,12 +61,12 @@ def test_autotask_field_rows_and_day_first_dates(db):
 
 def test_halopsa_notes_and_tickets(db):
     run_ingest([FIXTURES / "halopsa_audit.csv"], db,
-               fmt=register_mapping(MAPPINGS / "halopsa_audit.toml"))
+               fmt=mapped_reader(MAPPINGS / "halopsa_audit.toml"))
     assert rows(db, "select note_kind, count(*) from raw.events group by 1 order by 1") == [
         ("internal", 3), ("public", 2),
     ]
     run_ingest([FIXTURES / "halopsa_tickets.csv"], db,
-               fmt=register_mapping(MAPPINGS / "halopsa_tickets.toml"))
+               fmt=mapped_reader(MAPPINGS / "halopsa_tickets.toml"))
     assert rows(db, "select ticket_id, priority, sla_met from raw.tickets order by 1") == [
         ("1042", "P2", True), ("1043", "P4", False),
     ]
@@ -82,7 +82,7 @@ def test_both_kind_derives_tickets(db, tmp_path):
     data = tmp_path / "log.csv"
     data.write_text("Case,When,Activity,Team,Impact\nA,2024-01-01 09:00,New,SD,Low\n"
                     "A,2024-01-01 10:00,Resolved,SD,High\nB,2024-01-02 09:00,New,SD,\n")
-    result = run_ingest([data], db, fmt=register_mapping(mapping))
+    result = run_ingest([data], db, fmt=mapped_reader(mapping))
     assert sorted((f.kind, f.rows_loaded) for f in result.files) == [("events", 3), ("tickets", 2)]
     assert rows(db, "select ticket_id, partner, priority, opened_at is null from raw.tickets "
                     "order by 1") == [("A", "Contoso", "P2", True), ("B", "Contoso", None, True)]
@@ -104,4 +104,4 @@ def test_mapping_errors_name_the_file_and_key(tmp_path, db):
     data = tmp_path / "t.csv"
     data.write_text("Id\n1\n")
     with pytest.raises(InputError, match=r"t\.csv: the mapping's column 'number'"):
-        run_ingest([data], db, fmt=register_mapping(good))
+        run_ingest([data], db, fmt=mapped_reader(good))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pipelines.config import Config
 from pipelines.errors import InputError
 from pipelines.ingest.job import run_ingest
-from pipelines.ingest.mapped import register_mapping
+from pipelines.ingest.mapped import mapped_reader
 from pipelines.models.runner import run_build
 from tests.adapters.exports import START, kpis, raw_rows, volvo_rows, write_csv
 from tests.adapters.helpers import MAPPINGS, rows
@@ -38,10 +38,9 @@ def tickets_file(path: Path, ids: list[str]) -> Path:
 
 
 def test_a_history_sorted_by_field_is_carried_in_time_order(db, tmp_path):
-    register_mapping(AUDIT)
     run_ingest([tickets_file(tmp_path / "tickets.csv", ["T1"])], db)
     result = run_ingest([write_csv(tmp_path / "history.csv", HEADER, BY_FIELD)], db,
-                        fmt="mapped")
+                        fmt=mapped_reader(AUDIT))
     assert result.rows_rejected == 0
     # by time: 09:00 New (initial), 09:05 New, 09:06 In Progress, 11:00 In Progress,
     # 12:00 Resolved, 12:30 Resolved (file order gave New at 11:00 and 12:30: a reopen)
@@ -69,10 +68,10 @@ partner = "Involved Org line 3"
 def test_status_and_sub_status_join_into_one_status(db, tmp_path):
     from tests.adapters.exports import VOLVO_HEADER
 
-    register_mapping(write_csv(tmp_path / "volvo.toml", VOLVO_MAPPING, []))
+    volvo = mapped_reader(write_csv(tmp_path / "volvo.toml", VOLVO_MAPPING, []))
     log = [r for _, r in volvo_rows([("escalated", 0, "Org line A2")])]
     log[1] = log[1].replace(",In Progress,", ",,")  # a blank sub status is left out
-    run_ingest([write_csv(tmp_path / "log.csv", VOLVO_HEADER, log[::-1])], db, fmt="mapped")
+    run_ingest([write_csv(tmp_path / "log.csv", VOLVO_HEADER, log[::-1])], db, fmt=volvo)
     assert rows(db, "select status from raw.events order by event_at") == [
         ("Queued/Awaiting Assignment",), ("Accepted",), ("Queued/Awaiting Assignment",),
         ("Accepted/Wait - User",), ("Completed/Resolved",)]
@@ -89,7 +88,7 @@ def test_a_bad_join_is_one_line_naming_the_key(tmp_path, value, message):
     bad = write_csv(tmp_path / "bad.toml",
                     VOLVO_MAPPING.replace('["Status", "Sub Status"]', value), [])
     with pytest.raises(InputError) as err:
-        register_mapping(bad)
+        mapped_reader(bad)
     assert str(err.value).startswith(f"{bad}: invalid mapping: {message}")
     assert "\n" not in str(err.value)
 
@@ -117,19 +116,19 @@ def test_a_history_split_in_two_overlapping_exports_gives_the_clean_figures(tick
     a = data.draw(st.integers(0, b - 1))
     parts = [data.draw(st.permutations(p)) for p in (lines[:b], lines[a:])]
     scenario = data.draw(st.sampled_from(["one run", "one run, later first", "two runs"]))
-    register_mapping(AUDIT)
+    audit = mapped_reader(AUDIT)
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         ids = tickets_file(d / "tickets.csv", [f"T{n}" for n in range(len(tickets))])
         run_ingest([ids], d / "clean.duckdb")
-        run_ingest([write_csv(d / "all.csv", HEADER, lines)], d / "clean.duckdb", fmt="mapped")
+        run_ingest([write_csv(d / "all.csv", HEADER, lines)], d / "clean.duckdb", fmt=audit)
         run_ingest([ids], d / "split.duckdb")
         exports = [write_csv(d / f"part{i}.csv", HEADER, p) for i, p in enumerate(parts)]
         if scenario == "one run, later first":
             exports.reverse()
         runs = [[e] for e in exports] if scenario == "two runs" else [exports]
         for files in runs:
-            run_ingest(files, d / "split.duckdb", fmt="mapped")
+            run_ingest(files, d / "split.duckdb", fmt=audit)
         want = raw_rows(d / "clean.duckdb", seq=False)
         assert want[2] == 0
         assert raw_rows(d / "split.duckdb", seq=False) == want, scenario

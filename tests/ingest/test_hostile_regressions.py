@@ -16,7 +16,7 @@ import pytest
 from ingest_helpers import EVENTS_HEADER, query, write
 
 from pipelines.ingest.job import run_ingest
-from pipelines.ingest.mapped import register_mapping
+from pipelines.ingest.mapped import mapped_reader
 from tests.adapters.helpers import FIXTURES, MAPPINGS
 
 N_EVENTS = 387
@@ -130,7 +130,7 @@ def test_adapters_reject_an_unclosed_quote_alone(tmp_path: Path, db: Path, fmt: 
     head, _, last = lines[2].rpartition(",")
     lines[2] = f'{head},"{last}'
     path = write(tmp_path / f"{name}.csv", "\n".join(lines) + "\n")
-    kind_fmt = fmt if fmt == "servicenow-audit" else register_mapping(MAPPINGS / f"{fmt}.toml")
+    kind_fmt = fmt if fmt == "servicenow-audit" else mapped_reader(MAPPINGS / f"{fmt}.toml")
     result = run_ingest([path], db_path=db, fmt=kind_fmt)
     events = next(f for f in result.files if f.kind == "events")
     assert events.rows_read == len(lines) - 1
