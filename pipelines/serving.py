@@ -49,8 +49,8 @@ import duckdb
 
 from pipelines.db import require_database, scalar
 from pipelines.errors import TierlensError
-from pipelines.models.graph import SQL_DIR, macros_sql
-from pipelines.models.pause import pause_at
+from pipelines.pause import pause_at
+from pipelines.sql_files import SQL_DIR, macros_sql
 
 SERVING_SUFFIX = ".serving"
 POINTER_NAME = "current.json"

@@ -30,8 +30,7 @@ from pipelines.db import connect, require_database, scalar
 from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
-from pipelines.models.graph import SQL_DIR, Model, discover, macros_sql
-from pipelines.models.pause import pause_at, pause_setting
+from pipelines.models.graph import Model, discover
 from pipelines.models.quarantine import (
     QUARANTINE_TABLE,
     Failure,
@@ -44,8 +43,10 @@ from pipelines.models.quarantine import (
 )
 from pipelines.models.seeds import write_seeds
 from pipelines.models.tier_coverage import print_no_tier_warning
+from pipelines.pause import pause_at, pause_setting
 from pipelines.review.verdicts import apply_journal
 from pipelines.serving import publish_snapshot, repair_publish
+from pipelines.sql_files import SQL_DIR, macros_sql
 
 PUBLISHED_SCHEMA = "analytics"
 MAX_FAILING_ROWS = 5
