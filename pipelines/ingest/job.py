@@ -131,6 +131,7 @@ def run_ingest(
         if progress is None:
             progress = sum(f.size for f in files) > _PROGRESS_BYTES
 
+        new_db = not Path(db_path).exists()
         con = connect(db_path)
         try:
             load.apply_memory_limit(con)
@@ -142,6 +143,10 @@ def run_ingest(
                 con.commit()
             except BaseException:
                 con.rollback()
+                con.close()
+                if new_db:  # a failed first ingest leaves no empty database behind
+                    for leftover in (Path(db_path), Path(f"{db_path}.wal")):
+                        leftover.unlink(missing_ok=True)
                 raise
         finally:
             con.close()

@@ -230,7 +230,9 @@ def _read_lines(con: duckdb.DuckDBPyConnection, info: FileInfo, lines: str) -> s
     Blank lines are kept (as null) so numbering never shifts.
     """
     text = info.text
-    assert text is not None
+    if text is None:  # a Parquet file handed to a reader of text (e.g. --format zendesk)
+        raise InputError(f"{info.label}: a Parquet file, not text; this format reads "
+                         "CSV or JSON exports")
     con.execute(
         f"""
         create or replace temp table {lines} as

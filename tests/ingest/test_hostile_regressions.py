@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from ingest_helpers import EVENTS_HEADER, query, write
 
+from pipelines.errors import InputError
 from pipelines.ingest.job import run_ingest
 from pipelines.ingest.mapped import mapped_reader
 from tests.adapters.helpers import FIXTURES, MAPPINGS
@@ -178,3 +179,17 @@ def test_unclosed_quote_cannot_swallow_the_next_record(make, db: Path) -> None:
     assert _counts(run_ingest([path], db_path=db)) == (2, 1, 1)
     assert query(db, "select line from meta.rejects") == [("2",)]
     assert query(db, "select ticket_id, note_text from raw.events") == [("T2", '"\n0')]
+
+
+def test_failed_first_ingest_leaves_no_database(make, db: Path) -> None:
+    # found by the no-traceback net: a Parquet-named file read by the Zendesk adapter
+    path = make("random.parquet", b"\x00")
+    with pytest.raises(InputError, match=r"random\.parquet: a Parquet file, not text"):
+        run_ingest([path], db_path=db, fmt="zendesk")
+    assert not db.exists()
+    # a database that existed is kept as it was
+    good = make("tickets.csv", "ticket_id,client\nT1,Acme\n")
+    run_ingest([good], db_path=db)
+    with pytest.raises(InputError):
+        run_ingest([path], db_path=db, fmt="zendesk")
+    assert query(db, "select ticket_id from raw.tickets") == [("T1",)]
