@@ -167,6 +167,58 @@ def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
         )
 
 
+# config table written at build time -> the part of tierlens.toml it comes from
+# (config.metrics and config.metric_facts come from the code, not from the file);
+# config.settings holds one value per column, each from its own key
+CONFIG_SOURCES: dict[str, str] = {
+    "tier_rules": "tier_map",
+    "status_map": "status_map",
+    "targets": "targets",
+    "l1_scope": "escalation",
+    "late_escalation_thresholds": "escalation",
+    "pickup_targets": "escalation",
+    "note_sections": "escalation",
+    "first_contact_statuses": "escalation",
+}
+SETTINGS_SOURCES: dict[str, str] = {
+    "reporting_timezone": "reporting_timezone",
+    "week_start_offset": "week_start",
+    "min_sample": "min_sample",
+    "quick_fix_minutes": "escalation",
+    "early_escalation_minutes": "escalation",
+    "default_partner": "ingest.default_partner",
+}
+
+
+def config_drift(db: Path, config: Config) -> tuple[int, list[str]]:
+    """(build id, the parts of `config` whose build-time tables differ from those of the
+    published build): `tierlens kpis` shows the build's, so a difference in the file
+    applies only at the next `tierlens build`."""
+    import duckdb
+
+    from pipelines.models.seeds import write_seeds
+    from pipelines.serving import open_snapshot
+
+    fresh = duckdb.connect()
+    con, pointer = open_snapshot(db)
+    try:
+        write_seeds(fresh, config)
+        queries = [(f"select * from config.{t}", part) for t, part in CONFIG_SOURCES.items()]
+        queries += [(f"select {c} from config.settings", k) for c, k in SETTINGS_SOURCES.items()]
+        differ: list[str] = []
+        for sql, part in queries:
+            try:
+                built = con.execute(sql).fetchall()
+            except duckdb.Error:  # a build by a Tierlens without this table or column
+                continue
+            if sorted(built, key=repr) != sorted(fresh.execute(sql).fetchall(), key=repr):
+                differ.append(part)
+        return pointer.build_id, sorted(set(differ))
+    finally:
+        con.close()
+        fresh.close()
+
+
 @app.command()
 @friendly
 def kpis(
@@ -180,14 +232,32 @@ def kpis(
     since: Annotated[str | None, typer.Option(help="first week to include (YYYY-MM-DD)")] = None,
     until: Annotated[str | None, typer.Option(help="last day to include (YYYY-MM-DD)")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
-    config: ConfigOption = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="tierlens.toml (default: ./tierlens.toml if present) to compare with the "
+            "build's: targets and rules apply at `tierlens build`",
+        ),
+    ] = None,
 ) -> None:
-    """Print the KPI table: one row per group and metric."""
+    """Print the KPI table: one row per group and metric, with the targets and rules of
+    the published build (a tierlens.toml that differs is named on stderr)."""
     from pipelines.kpis import kpi_table, print_missing_kpis, render_kpis
 
-    frame = kpi_table(db, _config(config), by=by, since=since, until=until)
+    settings = _config(config)
+    frame = kpi_table(db, settings, by=by, since=since, until=until)
     render_kpis(frame, fmt, console)
     print_missing_kpis(db, frame, console if fmt == "table" else err_console)
+    given = Path(DEFAULT_CONFIG_NAME) if config is None else config
+    build_id, differ = config_drift(db, settings) if given.is_file() else (0, [])
+    if differ:
+        say(
+            f"{given}: its {', '.join(differ)} differ from those of the published build "
+            f"{build_id}, whose figures and statuses are shown; run `tierlens build` to "
+            "apply them",
+            to=err_console,
+        )
 
 
 @app.command()
