@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from ingest_helpers import EVENTS_HEADER, count, query
 
+from pipelines.db import connect
 from pipelines.errors import InputError
 from pipelines.ingest import load
 from pipelines.ingest.job import run_ingest
@@ -55,6 +56,13 @@ def test_crash_mid_load_leaves_no_partial_rows(make, db: Path, monkeypatch) -> N
         real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(load, "record_batch", crash_on_second)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run_ingest([tickets, events], db_path=db)
+    assert len(calls) == 2
+    assert not db.exists()  # a failed first ingest leaves no database behind
+
+    connect(db).close()  # an existing (empty) database: rolled back to exactly that
+    calls.clear()
     with pytest.raises(RuntimeError, match="disk on fire"):
         run_ingest([tickets, events], db_path=db)
     assert len(calls) == 2
