@@ -18,6 +18,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(wildcard pipelines dashboards tests benchmarks)
+	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest $(ARGS)

@@ -27,7 +27,8 @@ def set_context(ctx: Context) -> None:
 
 
 def get_context() -> Context:
-    return st.session_state[_KEY]
+    ctx: Context = st.session_state[_KEY]  # set by set_context; session_state is untyped
+    return ctx
 
 
 def open_ticket(ticket_id: str) -> None:

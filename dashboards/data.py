@@ -10,7 +10,7 @@ with the same combining functions the report uses.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import polars as pl
 import streamlit as st
@@ -33,7 +33,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _cached(func: F) -> F:
-    return st.cache_data(**CACHE)(func)  # type: ignore[return-value]
+    # a CachedFunc, called with func's arguments: callers keep func's signature
+    return cast(F, st.cache_data(**CACHE)(func))
 
 
 # ---------------------------------------------------------------- one query each

@@ -43,7 +43,8 @@ def main() -> int:
     preload()
     from streamlit.web.cli import main as streamlit_main
 
-    return streamlit_main(prog_name="streamlit")
+    code: int = streamlit_main(prog_name="streamlit")  # a click command: returns Any
+    return code
 
 
 if __name__ == "__main__":

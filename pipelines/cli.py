@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -23,12 +23,16 @@ from pipelines.db import DEFAULT_DB
 from pipelines.environment import check_environment
 from pipelines.errors import TierlensError
 
+if TYPE_CHECKING:
+    from pipelines.report.build import Format
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # Names from the data are printed as they are: no :emoji: codes (and, in say(), no markup).
 console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB database file")]
 ConfigOption = Annotated[
@@ -66,12 +70,12 @@ def _output(path: Path, *, folder: bool = False) -> Path:
     return path
 
 
-def friendly(func: F) -> F:
+def friendly(func: Callable[P, R]) -> Callable[P, R]:
     """Check the TIERLENS_* environment, then run the command; the errors a user can
     fix become one message (as text: it may quote their data) and exit code 2."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             check_environment()
             return func(*args, **kwargs)
@@ -82,7 +86,7 @@ def friendly(func: F) -> F:
             )
             raise typer.Exit(2) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 @app.command()
@@ -346,8 +350,9 @@ def report(
         from pipelines.environment import check_chromium
 
         check_chromium(CHROMIUM)
+    # any text: write_report refuses a format other than html or pdf with a message
     result = write_report(
-        db, _week(week), partner=partner, out=out and _output(out), fmt=fmt  # type: ignore[arg-type]
+        db, _week(week), partner=partner, out=out and _output(out), fmt=cast("Format", fmt)
     )
     say(
         f"wrote the report for the week of {result.week} (build {result.build_id}) "

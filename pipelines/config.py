@@ -165,6 +165,14 @@ def _default_tier_map() -> list[TierRule]:
     ]
 
 
+def _default_late_escalation_minutes() -> dict[str, float]:
+    return {"security": 0, "network": 15, "*": 25}
+
+
+def _default_pickup_target_minutes() -> dict[str, float]:
+    return {"P1": 30, "P2": 30}
+
+
 class EscalationRules(_Strict):
     """Rules behind the unnecessary-escalation flag and the escalation-timing KPIs."""
 
@@ -183,11 +191,11 @@ class EscalationRules(_Strict):
     quick_fix_minutes: float = Field(15, ge=0)
     early_escalation_minutes: float = Field(5, ge=0)
     late_escalation_minutes: dict[str, float] = Field(
-        default_factory=lambda: {"security": 0, "network": 15, "*": 25},
+        default_factory=_default_late_escalation_minutes,
         description="per category; '*' is every other category",
     )
     pickup_target_minutes: dict[str, float] = Field(
-        default_factory=lambda: {"P1": 30, "P2": 30},
+        default_factory=_default_pickup_target_minutes,
         description="pickup target by priority; priorities not listed have no target",
     )
     note_sections: list[str] = Field(

@@ -27,6 +27,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.db import polars_frame
+
 # counter -> (reported column, derived over all events, derived in scope, measurable)
 COUNTERS: dict[str, tuple[str, str, str, str]] = {
     "reassignments": (
@@ -49,7 +51,7 @@ WHY_NOT = {
 def _frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
 ) -> pl.DataFrame:
-    return con.sql(sql, params=params or {}).pl()
+    return polars_frame(con.sql(sql, params=params or {}))
 
 
 def per_ticket_sql(where: str = "true") -> str:
@@ -206,7 +208,7 @@ def support_view(support: pl.DataFrame) -> pl.DataFrame:
 def notices(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Lines loaded with a notice (meta.notices, e.g. bytes that are not UTF-8, read
     as Windows-1252 on their line), by file and notice, with the first lines."""
-    return con.sql(
+    return polars_frame(con.sql(
         """select source_file as file, notice, count(*) as lines,
                   string_agg(line::varchar, ', ' order by line)
                       filter (where rank <= 5) as first_lines
@@ -214,4 +216,4 @@ def notices(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                      partition by source_file, notice order by line) as rank
                  from meta.notices)
            group by all order by file, notice"""
-    ).pl()
+    ))

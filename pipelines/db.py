@@ -13,8 +13,12 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import duckdb
+
+if TYPE_CHECKING:
+    import polars as pl
 
 from pipelines.environment import lock_wait_seconds
 from pipelines.errors import TierlensError
@@ -235,8 +239,14 @@ def connect(
     return con
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
     """The single value of a one-row query (fetches the whole result: DuckDB 2
     refuses new work on a connection with an unfinished result)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def polars_frame(rel: duckdb.DuckDBPyRelation) -> pl.DataFrame:
+    """The relation as an eager polars frame. DuckDB types `.pl()` as Any because its
+    `lazy=True` variant returns a LazyFrame; this is the eager call, so the cast holds."""
+    return cast("pl.DataFrame", rel.pl())

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines.config import Config
-from pipelines.db import connect, require_database, scalar
+from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
 from pipelines.metrics import METRICS
@@ -238,7 +238,7 @@ def kpi_table(
         sql = weekly_query(dims) if _has_kpi_weekly(con) else None
         if sql is None:
             sql = kpi_query(dims, partner_targets="partner" in dims)
-        return con.sql(sql, params=params).pl()
+        return polars_frame(con.sql(sql, params=params))
     finally:
         con.close()
 

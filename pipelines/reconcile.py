@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines import data_quality
-from pipelines.db import connect, require_database
+from pipelines.db import connect, polars_frame, require_database
 from pipelines.errors import TierlensError
 
 
@@ -106,12 +106,12 @@ def reject_reasons(db: Path | str, limit: int = 20) -> pl.DataFrame:
     """Rejected input rows by reason (quoted values blanked), with a first example."""
     con = _connect(db)
     try:
-        return con.sql(
+        return polars_frame(con.sql(
             f"""select regexp_replace(reason, '''[^'']*''', '''…''', 'g') as reason,
                     count(*) as n_rows, arg_min(reason, line) as example,
                     arg_min(source_file, line) as file, min(line) as first_line
                 from meta.rejects group by 1 order by n_rows desc, reason limit {int(limit)}"""
-        ).pl()
+        ))
     finally:
         con.close()
 
@@ -120,10 +120,10 @@ def quarantined(db: Path | str) -> pl.DataFrame:
     """The tickets the last build left out: ticket, model, test, detail."""
     con = _connect(db)
     try:
-        return con.sql(
+        return polars_frame(con.sql(
             "select ticket_id, model, test, detail from meta.quarantine "
             "order by ticket_id, model, test"
-        ).pl()
+        ))
     finally:
         con.close()
 

@@ -110,10 +110,11 @@ def serve_dashboard(
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]  # (host, port) for AF_INET; typeshed says Any
+        return port
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
     """Until Streamlit's health endpoint answers; an error if the server exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -44,6 +44,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
@@ -153,11 +154,12 @@ def open_snapshot(db_path: Path | str) -> tuple[duckdb.DuckDBPyConnection, Point
         if pointer is None:
             path = require_database(db_path)
             raise TierlensError(f"{path}: no build yet. Run `tierlens build --db {path}` first.")
+        snapshot = pointer.snapshot
         try:
-            return duckdb.connect(str(pointer.snapshot), read_only=True), pointer
+            return duckdb.connect(str(snapshot), read_only=True), pointer
         except duckdb.Error as exc:
             error = exc
-    raise TierlensError(f"{pointer.snapshot}: cannot open the published build ({error})")
+    raise TierlensError(f"{snapshot}: cannot open the published build ({error})")
 
 
 def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: str) -> None:
@@ -297,13 +299,14 @@ def repair_publish(
     A build committed by an older Tierlens may lack a model the snapshot copies (the
     serving models came later): it is left unpublished, and the build about to run
     publishes instead, so the missing table cannot stop every later build."""
-    latest = scalar(con, "select max(build_id) from meta.builds")
-    if latest is None:
+    found = scalar(con, "select max(build_id) from meta.builds")
+    if found is None:
         return None
+    latest = cast(int, found)  # max() of the bigint build_id: DuckDB gives a Python int
     pointer = read_pointer(db_path)
-    if pointer is not None and pointer.build_id >= int(latest):  # type: ignore[call-overload]
+    if pointer is not None and pointer.build_id >= latest:
         return None
     if _missing_marts(con):
         return None
-    publish_snapshot(con, db_path, int(latest), sql_dir=sql_dir)  # type: ignore[call-overload]
-    return int(latest)  # type: ignore[call-overload]
+    publish_snapshot(con, db_path, latest, sql_dir=sql_dir)
+    return latest

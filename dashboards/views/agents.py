@@ -4,7 +4,7 @@ ticket to open its timeline."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import streamlit as st
@@ -47,7 +47,7 @@ def _league(frame: pl.DataFrame, who: str) -> pl.DataFrame:
     )
 
 
-def _table(frame: pl.DataFrame, key: str, extra: dict | None = None) -> list[int]:
+def _table(frame: pl.DataFrame, key: str, extra: dict[str, Any] | None = None) -> list[int]:
     config = {c: st.column_config.NumberColumn(format="percent") for c in PERCENT}
     config |= {"median min to escalate": st.column_config.NumberColumn(format="%.0f")}
     config |= extra or {}

@@ -10,6 +10,7 @@ database is busy.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -28,7 +29,7 @@ from pipelines.review.actions import (
     trend_weeks,
     weekly_findings,
 )
-from pipelines.review.verdicts import Verdict, record
+from pipelines.review.verdicts import Decision, L1Need, Timing, Verdict, record
 
 SAMPLE_KEY = "review_sample"
 ITEM_KEY = "review_item"
@@ -37,9 +38,9 @@ GOTO_KEY = "_review_goto"
 FLASH_KEY = "_review_flash"
 SAVE_WAIT_SECONDS = 1.0
 
-DECISIONS = {"yes": "Yes", "no": "No", "unsure": "Unsure"}
-TIMINGS = {"too early": "Too early", "right": "Right", "too late": "Too late"}
-NEEDS = {
+DECISIONS: dict[Decision, str] = {"yes": "Yes", "no": "No", "unsure": "Unsure"}
+TIMINGS: dict[Timing, str] = {"too early": "Too early", "right": "Right", "too late": "Too late"}
+NEEDS: dict[L1Need, str] = {
     "kb article": "KB article",
     "access": "Access",
     "tooling": "Tooling",
@@ -100,7 +101,7 @@ def _next_unreviewed(items: pl.DataFrame, after: str | None = None) -> str:
     return str((chosen if chosen.height else ordered)["escalation_id"][0])
 
 
-def _index(options: dict[str, str], value: Any) -> int | None:
+def _index(options: Iterable[str], value: Any) -> int | None:
     keys = list(options)
     return keys.index(value) if value in keys else None
 

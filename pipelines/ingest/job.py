@@ -20,7 +20,14 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from pipelines.config import Config
 from pipelines.db import DEFAULT_DB, connect
@@ -154,7 +161,7 @@ def run_ingest(
 
 
 class _Step:
-    def __init__(self, bar: Progress | None, task: int | None) -> None:
+    def __init__(self, bar: Progress | None, task: TaskID | None) -> None:
         self._bar, self._task = bar, task
 
     def __call__(self, text: str, advance: int = 1) -> None:
@@ -200,7 +207,7 @@ def _run(
         for st in tables.values():
             staged.append((i, info, st))
 
-    staged.sort(key=lambda s: (KINDS.index(s[2].kind), s[0]))  # type: ignore[arg-type]
+    staged.sort(key=lambda s: (KINDS.index(s[2].kind), s[0]))
     noted: set[str] = set()
     for i, info, st in staged:
         # the same bytes twice in this run (an adapter may stage two kinds from one file)

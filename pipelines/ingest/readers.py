@@ -400,7 +400,7 @@ def _assemble(
     lines: str,
     header_row: int,
     table: str,
-    well_formed,  # type: ignore[no-untyped-def]
+    well_formed: Callable[[str], str],
     odd_quotes: str,
     looks_whole: Callable[[str], str],
 ) -> str | None:

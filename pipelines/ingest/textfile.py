@@ -30,8 +30,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TextIO
 
 from pipelines.errors import InputError
 
@@ -74,7 +76,13 @@ class Scan:
     free_delims: tuple[str, ...]
 
 
-def _gunzip_chunks(chunks, label: str):  # type: ignore[no-untyped-def]
+class _Hasher(Protocol):
+    """What _file_chunks feeds (hashlib's objects; their class is private)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
+def _gunzip_chunks(chunks: Iterable[bytes], label: str) -> Iterator[bytes]:
     """Decompressed chunks of a gzip stream (several members allowed)."""
     d = zlib.decompressobj(wbits=47)
     fed = False  # the current member has had input
@@ -101,7 +109,7 @@ def _gunzip_chunks(chunks, label: str):  # type: ignore[no-untyped-def]
         raise InputError(f"{label}: not a valid gzip file (it ends before its end: truncated)")
 
 
-def _file_chunks(path: Path, label: str, hasher=None):  # type: ignore[no-untyped-def]
+def _file_chunks(path: Path, label: str, hasher: _Hasher | None = None) -> Iterator[bytes]:
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
@@ -268,7 +276,7 @@ def prepare_text(path: Path, label: str, workdir: Path, found: Scan) -> TextFile
                     recoded_count=recoded_count, recoded=tuple(recoded))
 
 
-def _write_unit(out, unit: bytes, first_line: int, recoded: list[int]) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def _write_unit(out: TextIO, unit: bytes, first_line: int, recoded: list[int]) -> tuple[int, str]:
     """Write one run of whole lines; returns (lines recoded, last character)."""
     text, spots = _recode(unit)
     n = 0

@@ -279,8 +279,8 @@ def validate(
     clean = []
     for rule in contract.columns:
         src = f"trim({quote_ident(rule.name)})" if rule.name in present else "null::varchar"
-        missing = _one_of(src, MISSING_TOKENS)
-        clean.append(f"case when {missing} then null else {src} end as v_{rule.name}")
+        is_missing = _one_of(src, MISSING_TOKENS)
+        clean.append(f"case when {is_missing} then null else {src} end as v_{rule.name}")
     parse_error = PARSE_ERROR_COLUMN if PARSE_ERROR_COLUMN in present else "null::varchar"
     # without the text of each row (a reader that keeps it apart), _raw_line stays null
     raw_line = "_raw_line::varchar" if "_raw_line" in present else "null::varchar"

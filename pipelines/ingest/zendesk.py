@@ -57,13 +57,13 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
     """Temp table (_line, _raw_line, _reject_reason, r json) of the file's records, and
     which records they are (ticket_events, tickets, groups)."""
     recs = f"{name}_recs"
-    whole = None
+    whole = None  # the text file, when it is one JSON document
     if info.text is not None:
         row = con.execute(
             "select json_valid(content) from read_text(?)", [str(info.text.path)]
         ).fetchone()
         if row and row[0]:
-            whole = "content"
+            whole = info.text
     if whole is not None:
         con.execute(
             f"""
@@ -76,7 +76,7 @@ def _records(con: duckdb.DuckDBPyConnection, info: FileInfo, name: str) -> tuple
                    end as what,
                 json_extract(content, '$[*]') as arr, json_type(content) = 'ARRAY' as is_arr,
                 content
-            from read_text({sql_str(str(info.text.path))})
+            from read_text({sql_str(str(whole.path))})
             """
         )
         con.execute(

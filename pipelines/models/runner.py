@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import duckdb
 from rich.console import Console
@@ -72,7 +73,8 @@ class BuildSummary:
 
 
 def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(scalar(con, "select coalesce(max(build_id), 0) + 1 from meta.builds"))
+    # a bigint expression: DuckDB gives a Python int
+    return cast(int, scalar(con, "select coalesce(max(build_id), 0) + 1 from meta.builds"))
 
 
 def _run_model(con: duckdb.DuckDBPyConnection, schema: str, model: Model) -> None:

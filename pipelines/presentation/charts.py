@@ -6,7 +6,7 @@ and dark themes; titles say what good looks like. No Streamlit here.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -256,7 +256,7 @@ def review_rate_chart(figures: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def action_trend_chart(weeks: list, counts: pl.DataFrame) -> go.Figure:
+def action_trend_chart(weeks: list[date], counts: pl.DataFrame) -> go.Figure:
     """Weekly counts of the review's action kinds: `counts` has kind and trend (a
     list of counts aligned with `weeks`, oldest first)."""
     fig = go.Figure()

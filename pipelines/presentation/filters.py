@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 # Filter name (URL parameter and kpi_query dimension) -> label in the sidebar.
 FILTER_DIMS: dict[str, str] = {
@@ -40,7 +41,9 @@ class Filters:
         return replace(self, since=since, until=until)
 
     def without(self, *names: str) -> Filters:
-        return replace(self, **{n: () for n in names})
+        # field names only known at run time: mypy can't match them to replace()'s keywords
+        cleared: dict[str, Any] = {n: () for n in names}
+        return replace(self, **cleared)
 
     def describe(self) -> str:
         parts = [f"{FILTER_DIMS[n].lower()} {', '.join(v)}" for n, v in self.selected().items()]

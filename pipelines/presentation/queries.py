@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from pipelines import data_quality
+from pipelines.db import polars_frame
 from pipelines.kpis import NONE_VALUE, OUTPUT_COLUMNS, filter_param, kpi_query
 from pipelines.presentation.filters import FILTER_DIMS, Filters
 from pipelines.review.actions import (
@@ -89,7 +90,7 @@ def cursor(snapshot: str) -> duckdb.DuckDBPyConnection:
 
 
 def _frame(snapshot: str, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-    return cursor(snapshot).sql(sql, params=params or {}).pl()
+    return polars_frame(cursor(snapshot).sql(sql, params=params or {}))
 
 
 def _where(
@@ -615,8 +616,11 @@ def merge_samples(published: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame
                 created_at=pl.col("created_at").first(),
             ),
         )
+    # polars types cast()'s mapping key as str | selector | dtype, and Mapping's key is
+    # invariant, so a dict[str, DataType] (which cast takes) is refused: ignore[arg-type]
+    typed = [f.select(SAMPLE_LIST_COLUMNS).cast(SAMPLE_LIST_SCHEMA) for f in frames]  # type: ignore[arg-type]
     return (
-        pl.concat([f.select(SAMPLE_LIST_COLUMNS).cast(SAMPLE_LIST_SCHEMA) for f in frames])
+        pl.concat(typed)
         .unique("sample_id", keep="first", maintain_order=True)
         .sort(["week_start", "created_at", "sample_id"], descending=True)
     )
@@ -669,6 +673,7 @@ def journal_key(snapshot: str) -> tuple[tuple[str, int, int], ...]:
 
 def merge_verdicts(journal: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """The journal's verdicts and the snapshot's, each verdict once (journal first)."""
+    # cast() takes a dict[str, DataType]; its Mapping key annotation refuses it (see above)
     stored = stored.cast(VERDICT_SCHEMA)  # type: ignore[arg-type]
     return pl.concat([journal.cast(VERDICT_SCHEMA), stored]).unique(  # type: ignore[arg-type]
         "verdict_id", keep="first", maintain_order=True

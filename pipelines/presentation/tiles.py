@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from html import escape
+from typing import Any
 
 import polars as pl
 
@@ -108,7 +109,7 @@ def _delta_class(metric: str, change: float | None) -> str:
     return "good" if (change > 0) == better else "bad"
 
 
-def tile_html(row: dict, min_sample: int) -> str:
+def tile_html(row: dict[str, Any], min_sample: int) -> str:
     """One tile from a row of `scorecard_tiles`."""
     metric, status = row["metric"], row["status"]
     unit_ = unit(metric)

@@ -18,6 +18,8 @@ week that has verdicts (`trend_weeks`), oldest first.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 VERDICT_SCHEMA: dict[str, pl.DataType] = {
@@ -95,12 +97,14 @@ def _text(column: str) -> pl.Expr:
     return pl.when(value.str.len_chars() > 0).then(value)
 
 
-def trend_weeks(rows: pl.DataFrame) -> list:
+def trend_weeks(rows: pl.DataFrame) -> list[date]:
     """The weeks a trend counts over: every week with a verdict, oldest first."""
     return rows.select(pl.col("week_start").unique().sort())["week_start"].to_list()
 
 
-def _with_trend(table: pl.DataFrame, hits: pl.DataFrame, rows: pl.DataFrame, keys: list[str]):
+def _with_trend(
+    table: pl.DataFrame, hits: pl.DataFrame, rows: pl.DataFrame, keys: list[str]
+) -> pl.DataFrame:
     """`table` plus trend: hits per key and week over trend_weeks(rows), 0 when none."""
     weeks = rows.select(pl.col("week_start").unique().sort())
     counts = hits.group_by([*keys, "week_start"]).agg(n=pl.len())

@@ -91,12 +91,13 @@ class Agreement:
     @property
     def kappa(self) -> float | None:
         """Cohen's kappa: agreement beyond what chance alone would give."""
-        if not self.n:
+        observed = self.observed  # None exactly when there is nothing to compare
+        if observed is None:
             return None
         rules_yes = (self.both_unnecessary + self.rules_only) / self.n
         review_yes = (self.both_unnecessary + self.reviewers_only) / self.n
         chance = rules_yes * review_yes + (1 - rules_yes) * (1 - review_yes)
-        return None if chance == 1 else (self.observed - chance) / (1 - chance)
+        return None if chance == 1 else (observed - chance) / (1 - chance)
 
     @property
     def rule_precision(self) -> float | None:

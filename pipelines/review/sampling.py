@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.db import connect, require_database, scalar
+from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.serving import sample_file
 
@@ -54,9 +54,11 @@ class SampleResult:
         return self.n_drawn > self.n_requested
 
 
-def population(con, week_start: date, partner: str | None) -> pl.DataFrame:
+def population(
+    con: duckdb.DuckDBPyConnection, week_start: date, partner: str | None
+) -> pl.DataFrame:
     """The week's escalations with their stratum."""
-    return con.sql(
+    return polars_frame(con.sql(
         """
         select
             escalation_id, ticket_id, partner, category, is_suspicious, suspicion_reasons,
@@ -67,7 +69,7 @@ def population(con, week_start: date, partner: str | None) -> pl.DataFrame:
         order by escalation_id
         """,
         params={"week": week_start, "partner": partner},
-    ).pl()
+    ))
 
 
 def allocate(sizes: pl.DataFrame, n: int, oversample: float = OVERSAMPLE) -> pl.DataFrame:
@@ -140,15 +142,15 @@ def _with_draw_key(pop: pl.DataFrame, seed: int) -> pl.DataFrame:
     con = duckdb.connect()
     try:
         con.register("pop", pop)
-        return con.sql(
+        return polars_frame(con.sql(
             "select *, md5($seed || ':' || escalation_id) as key from pop",
             params={"seed": str(seed)},
-        ).pl()
+        ))
     finally:
         con.close()
 
 
-def last_complete_week(con) -> date | None:
+def last_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
     """The latest week with resolved tickets that is not the newest one in the data."""
     weeks = con.execute(
         "select distinct week_start from analytics.fct_tickets "
@@ -156,7 +158,8 @@ def last_complete_week(con) -> date | None:
     ).fetchall()
     if not weeks:
         return None
-    return weeks[1][0] if len(weeks) > 1 else weeks[0][0]
+    week: date = weeks[1][0] if len(weeks) > 1 else weeks[0][0]  # a DATE: datetime.date
+    return week
 
 
 def sample_id_for(week_start: date, partner: str | None, seed: int, n: int) -> str:
@@ -199,7 +202,16 @@ def create_sample(
         con.close()
 
 
-def _store(con, sample_id, week, partner, seed, n, population_size, items) -> None:
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    sample_id: str,
+    week: date,
+    partner: str | None,
+    seed: int,
+    n: int,
+    population_size: int,
+    items: pl.DataFrame,
+) -> None:
     """Replace the sample's rows, all or nothing."""
     rows = items.with_row_index("position", offset=1).select(
         pl.lit(sample_id).alias("sample_id"),
@@ -273,7 +285,7 @@ order by items.position
 
 def published_sample(con: duckdb.DuckDBPyConnection, sample_id: str) -> pl.DataFrame:
     """The sample's items with what the review page shows (see PUBLISHED_SAMPLE_SQL)."""
-    return con.sql(PUBLISHED_SAMPLE_SQL, params={"sample_id": sample_id}).pl()
+    return polars_frame(con.sql(PUBLISHED_SAMPLE_SQL, params={"sample_id": sample_id}))
 
 
 def publish_sample(con: duckdb.DuckDBPyConnection, db_path: Path | str, sample_id: str) -> Path:

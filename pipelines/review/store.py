@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from pipelines.db import polars_frame
+
 SAMPLE_ITEMS_SQL = """
 with latest as (
     select * from meta.review_verdicts
@@ -47,14 +49,14 @@ order by items.position
 
 
 def sample_items(con: duckdb.DuckDBPyConnection, sample_id: str) -> pl.DataFrame:
-    return con.sql(SAMPLE_ITEMS_SQL, params={"sample_id": sample_id}).pl()
+    return polars_frame(con.sql(SAMPLE_ITEMS_SQL, params={"sample_id": sample_id}))
 
 
 def samples(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql(
+    return polars_frame(con.sql(
         """select s.*, count(v.verdict_id) as n_verdicts
            from meta.review_samples s
            left join meta.review_sample_items i using (sample_id)
            left join meta.review_verdicts v on v.escalation_id = i.escalation_id
            group by all order by s.week_start desc, s.created_at desc"""
-    ).pl()
+    ))

@@ -107,14 +107,14 @@ def insert(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict]) -> int:
     frame = pl.DataFrame([v.model_dump() for v in verdicts]).select(COLUMNS)
     con.register("_verdicts", frame)
     try:
-        before = con.execute("select count(*) from meta.review_verdicts").fetchall()[0][0]
+        before: int = con.execute("select count(*) from meta.review_verdicts").fetchall()[0][0]
         con.execute(
             f"""insert into meta.review_verdicts ({", ".join(COLUMNS)})
                 select {", ".join(COLUMNS)} from _verdicts
                 where verdict_id not in (select verdict_id from meta.review_verdicts)
                 qualify row_number() over (partition by verdict_id) = 1"""
         )
-        after = con.execute("select count(*) from meta.review_verdicts").fetchall()[0][0]
+        after: int = con.execute("select count(*) from meta.review_verdicts").fetchall()[0][0]
     finally:
         con.unregister("_verdicts")
     return after - before

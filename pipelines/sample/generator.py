@@ -160,7 +160,8 @@ def _choice_rows(rng: np.random.Generator, table: np.ndarray, row: np.ndarray) -
     cdf[:, -1] = 1.0
     flat = (cdf + np.arange(table.shape[0])[:, None]).ravel()
     pos = np.searchsorted(flat, row + rng.random(row.size), side="right")
-    return (pos - row.astype(np.int64) * k).astype(np.int16)
+    drawn: np.ndarray = (pos - row.astype(np.int64) * k).astype(np.int16)
+    return drawn
 
 
 def _lookup(values: tuple[str, ...] | list[str], codes: np.ndarray) -> pl.Series:
@@ -512,7 +513,8 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     def pick(g: np.ndarray, local_idx: np.ndarray | None = None) -> np.ndarray:
         if local_idx is None:
             local_idx = (rng.random(n) * agents_in[g]).astype(np.int64)
-        return (agent_off[g] + local_idx).astype(np.int16)
+        agents: np.ndarray = (agent_off[g] + local_idx).astype(np.int16)
+        return agents
 
     A = np.stack([np.full(n, -1, dtype=np.int16), pick(G[:, 0], l1a), pick(G[:, 0], l1b),
                   pick(G[:, 1]), pick(G[:, 2]), pick(G[:, 3])], axis=1)
@@ -534,9 +536,9 @@ def generate(n_tickets: int, seed: int = 7) -> Sample:
     # notes
     note_texts: list[str] = [""]
     esc_code = np.zeros((len(cats), 1 + tx.N_PARTIAL_VARIANTS), dtype=np.int16)
-    for c, cat in enumerate(cats):
+    for ci, cat in enumerate(cats):
         for v in range(1 + tx.N_PARTIAL_VARIANTS):
-            esc_code[c, v] = len(note_texts)
+            esc_code[ci, v] = len(note_texts)
             note_texts.append(tx.escalation_note(cat, v))
     simple = {sc.N_WORK: tx.WORK_NOTES, sc.N_CUSTOMER: tx.CUSTOMER_NOTES,
               sc.N_RESOLUTION: tx.RESOLUTION_NOTES, sc.N_BOUNCE: tx.BOUNCE_NOTES,
@@ -781,9 +783,9 @@ def write_sample(out: Path | str, n_tickets: int = 2000, seed: int = 7,
     out.mkdir(parents=True, exist_ok=True)
     sample = generate(n_tickets, seed)
     if fmt == "csv":
-        opts = {"datetime_format": "%Y-%m-%dT%H:%M:%SZ"}
-        sample.tickets.write_csv(out / "tickets.csv", **opts)
-        sample.events.write_csv(out / "events.csv", **opts)
+        stamp = "%Y-%m-%dT%H:%M:%SZ"
+        sample.tickets.write_csv(out / "tickets.csv", datetime_format=stamp)
+        sample.events.write_csv(out / "events.csv", datetime_format=stamp)
     else:
         sample.tickets.write_parquet(out / "tickets.parquet")
         sample.events.write_parquet(out / "events.parquet")
