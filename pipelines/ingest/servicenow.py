@@ -65,7 +65,7 @@ _TICKET_FIELDS: dict[str, tuple[str, ...]] = {
     "reported_reassignment_count": ("reassignment_count",),
     "reported_reopen_count": ("reopen_count",),
     "client": ("location", "company", "caller_id"),
-    "updated_at": ("sys_updated_on",),
+    "updated_at": ("sys_updated_on", "sys_updated_at"),
 }
 
 # Registry of what this run has read, so files can complete each other.
