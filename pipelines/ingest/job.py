@@ -240,8 +240,10 @@ def _load_one(
     row = con.execute(f"select count(*) from {st.table}").fetchone()
     if not row or not row[0]:
         raise InputError(f"{info.label}: empty file, no rows")
-    present = (_columns_with_values(con, st.table, CONTRACTS[st.kind].names)
-               if st.kind == "tickets" else None)  # events are inserted, never merged
+    # events are inserted, never merged; tickets merge only into stored ones
+    merging = st.kind == "tickets" and con.execute(
+        "select exists (select 1 from raw.tickets)").fetchall()[0][0]
+    present = _columns_with_values(con, st.table, CONTRACTS[st.kind].names) if merging else None
     checked = validate(con, st.table, st.kind, config, info.label, typed)
     con.execute(f"drop table if exists {st.table}")
     step(f"loading {info.label}")

@@ -145,6 +145,15 @@ def upsert_tickets(
                 partition by ticket_id order by updated_at desc nulls last, _line desc) = 1"""
     )
     try:
+        names = ", ".join(["ticket_id", *cols, "_batch_id", "_source_file", "_line"])
+        if not con.execute("select exists (select 1 from raw.tickets)").fetchall()[0][0]:
+            # a first load: every row is new, there is nothing to merge with
+            row = con.execute(
+                f"""insert into raw.tickets ({names})
+                    select ticket_id, {", ".join(cols)}, {_lineage(batch)}
+                    from {latest} order by _line"""
+            ).fetchone()
+            return int(row[0]) if row else 0
         con.execute(
             f"""create or replace temp table {merged} as
                 select l.ticket_id, {", ".join(f"{pick(c)} as {c}" for c in cols)},
@@ -156,7 +165,6 @@ def upsert_tickets(
         con.execute(
             f"delete from raw.tickets where ticket_id in (select ticket_id from {merged})"
         )
-        names = ", ".join(["ticket_id", *cols, "_batch_id", "_source_file", "_line"])
         con.execute(
             f"""insert into raw.tickets ({names})
                 select {names} from {merged} order by _line"""
