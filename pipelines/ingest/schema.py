@@ -48,6 +48,9 @@ class ColumnRule(BaseModel):
     target: str
     type: ColumnType = "text"
     required: bool = False
+    # a helper column (e.g. updated_at): a value that cannot be read is left out
+    # (null) instead of rejecting the row
+    soft: bool = False
     window: TimestampWindow = "event"
 
 
@@ -89,7 +92,7 @@ TICKETS = Contract(
         ColumnRule(name="first_contact_resolved", target="first_contact_resolved", type="boolean"),
         # the export's own time of the row (e.g. ServiceNow sys_updated_on): the newer
         # row wins when a ticket is loaded twice (see ingest/load.py)
-        ColumnRule(name="updated_at", target="updated_at", type="timestamp"),
+        ColumnRule(name="updated_at", target="updated_at", type="timestamp", soft=True),
     ),
 )
 

@@ -323,6 +323,8 @@ def validate(
             value, reason = _typed(rule, v, config, ts, win)
             if rule.name == "seq":
                 value = f"coalesce({value}, _line)"
+            if rule.soft and reason is not None:  # unreadable: left out, row kept
+                value, reason = f"case when ({reason}) is null then {value} end", None
             selects.append(f"{value} as {rule.target}")
             if rule.required:
                 reasons.append(f"case when {v} is null then 'missing {rule.name}' end")

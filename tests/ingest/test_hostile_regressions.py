@@ -193,3 +193,11 @@ def test_failed_first_ingest_leaves_no_database(make, db: Path) -> None:
     with pytest.raises(InputError):
         run_ingest([path], db_path=db, fmt="zendesk")
     assert query(db, "select ticket_id from raw.tickets") == [("T1",)]
+
+
+def test_unreadable_updated_at_keeps_the_ticket(make, db: Path) -> None:
+    path = make("tickets.csv", "ticket_id,client,updated_at\nT1,Acme,32-03-2016 15:00\n"
+                               "T2,Globex,2024-05-01 10:00\n")
+    assert _counts(run_ingest([path], db_path=db)) == (2, 2, 0)
+    assert query(db, "select ticket_id, client, updated_at is null from raw.tickets "
+                     "order by 1") == [("T1", "Acme", "true"), ("T2", "Globex", "false")]
