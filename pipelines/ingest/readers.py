@@ -331,7 +331,6 @@ def _read_csv(
         return (f"(len({split(text)}) = {n} and "
                 f"length(array_to_string({split(text)}, '')) = length({text}))")
 
-
     def looks_whole(raw: str) -> str:  # as many delimiters as a whole record
         return f"(length({raw}) - length(replace({raw}, {d_sql}, '')) >= {n - 1})"
 
