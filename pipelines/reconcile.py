@@ -16,6 +16,7 @@ committed build of the main file and return polars frames.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,14 +50,20 @@ def _connect(db: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _query(db: Path | str, query: Callable[[duckdb.DuckDBPyConnection], pl.DataFrame]
+           ) -> pl.DataFrame:
+    """One shared data-quality query (pipelines.data_quality) on the built database."""
+    con = _connect(db)
+    try:
+        return query(con)
+    finally:
+        con.close()
+
+
 def per_ticket(db: Path | str) -> pl.DataFrame:
     """One row per ticket: each counter as reported, derived over all events and in
     scope, and whether it is measurable."""
-    con = _connect(db)
-    try:
-        return data_quality.per_ticket(con)
-    finally:
-        con.close()
+    return _query(db, data_quality.per_ticket)
 
 
 def reconcile(db: Path | str, n_examples: int = 10) -> Reconciliation:
@@ -77,29 +84,17 @@ def reconcile(db: Path | str, n_examples: int = 10) -> Reconciliation:
 def unmapped_groups(db: Path | str) -> pl.DataFrame:
     """Groups no tier rule matched and whose events carry no tier label either (a
     source tier label, as in the Volvo log, makes the tier map unnecessary)."""
-    con = _connect(db)
-    try:
-        return data_quality.unmapped_groups(con)
-    finally:
-        con.close()
+    return _query(db, data_quality.unmapped_groups)
 
 
 def unknown_statuses(db: Path | str) -> pl.DataFrame:
     """Source statuses the status map does not know (their events have no class)."""
-    con = _connect(db)
-    try:
-        return data_quality.unknown_statuses(con)
-    finally:
-        con.close()
+    return _query(db, data_quality.unknown_statuses)
 
 
 def notices(db: Path | str) -> pl.DataFrame:
     """Lines loaded with a notice, by file (the dashboard's data-quality query)."""
-    con = _connect(db)
-    try:
-        return data_quality.notices(con)
-    finally:
-        con.close()
+    return _query(db, data_quality.notices)
 
 
 def reject_reasons(db: Path | str, limit: int = 20) -> pl.DataFrame:
