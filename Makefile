@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= tierlens.duckdb
 ARGS ?=
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint bench screenshots metrics clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(PY) -m pytest $(ARGS)
+
+# The files generated from the KPI registry (pipelines/metrics/registry.py).
+metrics: $(VENV)/.installed
+	$(VENV)/bin/tierlens metrics generate
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks.run $(ARGS)

@@ -25,8 +25,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.report import HOSTILE_END, HOSTILE_START, hostile_section
-from benchmarks.run import REPORT, ROOT, TIERLENS, dataset, log, measured
-from benchmarks.run import RESULTS as MAIN_RESULTS
+from benchmarks.run import REPORT, RESULTS as MAIN_RESULTS, ROOT, TIERLENS, dataset, log, measured
 
 RESULTS = ROOT / "benchmarks" / "results" / "hostile.json"
 KINDS = ("unclosed_quote", "quote_in_value", "latin1_byte", "nul_byte")

@@ -17,13 +17,13 @@ import streamlit as st
 
 from dashboards.filters import HASH_FUNCS
 from pipelines.presentation import queries as q
-from pipelines.presentation.queries import (  # noqa: F401 (the pages' names)
-    Located,
-    ReviewFindings,
-    cursor,
-    locate,
-    previous_week,
-    review_db,
+from pipelines.presentation.queries import (  # the pages' names, re-exported
+    Located as Located,
+    ReviewFindings as ReviewFindings,
+    cursor as cursor,
+    locate as locate,
+    previous_week as previous_week,
+    review_db as review_db,
 )
 from pipelines.review.actions import with_verdicts
 from pipelines.serving import samples_dir

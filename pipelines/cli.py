@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from pipelines.report.build import Format
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+metrics_app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="The KPI catalogue (the metric layer)."
+)
+app.add_typer(metrics_app, name="metrics")
 # Names from the data are printed as they are: no :emoji: codes (and, in say(), no markup).
 console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
@@ -278,6 +282,35 @@ def export(
 
     n = export_kpis(db, _config(config), _output(out), by=by, fmt=fmt)
     say(f"wrote {n} KPI rows to {out}")
+
+
+@metrics_app.command("list")
+@friendly
+def metrics_list() -> None:
+    """Every KPI: name, label, statistic and unit, default target."""
+    from pipelines.metrics.catalogue import print_catalogue
+
+    print_catalogue(console)
+
+
+@metrics_app.command("generate")
+@friendly
+def metrics_generate(
+    check: Annotated[
+        bool, typer.Option("--check", help="change nothing; exit 1 if a file is out of date")
+    ] = False,
+) -> None:
+    """Write the files generated from pipelines/metrics/registry.py: the kpi_facts and
+    kpi_weekly models and the catalogue table of docs/metrics.md."""
+    from pipelines.metrics.catalogue import PROJECT, generate
+
+    changed = generate(check=check)
+    for path in changed:
+        say(f"{'out of date' if check else 'wrote'}: {path.relative_to(PROJECT).as_posix()}")
+    if check and changed:
+        raise typer.Exit(1)
+    if not changed:
+        say("up to date")
 
 
 @app.command()

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.metrics import METRIC_NAMES, Target, default_targets, unknown_metric_message
+
 DEFAULT_CONFIG_NAME = "tierlens.toml"
 
 Tier = Literal["L1", "L2", "L3", "L4"]
@@ -76,39 +78,6 @@ class TierRule(_Strict):
             except re.error as exc:
                 raise ValueError(f"bad regular expression {self.pattern!r}: {exc}") from exc
         return self
-
-
-class Target(_Strict):
-    """What good looks like for one KPI.
-
-    green when the value lies in [green_min, green_max]; red when below red_below
-    or above red_above; amber otherwise.
-    """
-
-    green_min: float | None = None
-    green_max: float | None = None
-    red_below: float | None = None
-    red_above: float | None = None
-    label: str = ""
-
-
-def _default_targets() -> dict[str, Target]:
-    return {
-        "l1_resolution_rate": Target(green_min=0.70, red_below=0.60, label=">= 70%"),
-        "escalation_rate": Target(green_max=0.20, red_above=0.30, label="15-20%"),
-        "unnecessary_escalation_rate": Target(green_max=0.15, red_above=0.25, label="< 15%"),
-        "bounceback_rate": Target(green_max=0.10, red_above=0.20, label="5-10%"),
-        "reescalation_rate": Target(green_max=0.15, red_above=0.30, label="< 15%"),
-        "tier_skip_rate": Target(green_max=0.10, red_above=0.20, label="< 10%"),
-        "pingpong_rate": Target(green_max=0.10, red_above=0.20, label="< 10%"),
-        "reopen_rate": Target(green_max=0.05, red_above=0.10, label="< 5%"),
-        "handoff_delay_median_min": Target(green_max=30, red_above=60, label="< 30 min"),
-        "pickup_within_target_rate": Target(green_min=0.90, red_below=0.75, label=">= 90%"),
-        "note_completeness_rate": Target(green_min=0.90, red_below=0.80, label=">= 90%"),
-        "kb_deflection_rate": Target(green_min=0.40, red_below=0.25, label=">= 40%"),
-        "late_escalation_rate": Target(green_max=0.10, red_above=0.25, label="< 10%"),
-        "early_escalation_rate": Target(green_max=0.10, red_above=0.25, label="< 10%"),
-    }
 
 
 def _default_status_map() -> dict[str, StatusClass]:
@@ -309,7 +278,7 @@ class Config(_Strict):
     tier_map: list[TierRule] = Field(default_factory=_default_tier_map)
     status_map: dict[str, StatusClass] = Field(default_factory=_default_status_map)
     priority_map: dict[str, Priority] = Field(default_factory=_default_priority_map)
-    targets: dict[str, Target] = Field(default_factory=_default_targets)
+    targets: dict[str, Target] = Field(default_factory=default_targets)
     partner_targets: dict[str, dict[str, Target]] = Field(default_factory=dict)
     escalation: EscalationRules = Field(default_factory=EscalationRules)
     eventlog: EventlogColumns = Field(default_factory=EventlogColumns)
@@ -340,7 +309,17 @@ class Config(_Strict):
     @field_validator("targets")
     @classmethod
     def _merge_default_targets(cls, value: dict[str, Target]) -> dict[str, Target]:
-        return {**_default_targets(), **value}
+        _known_metrics(value)
+        return {**default_targets(), **value}
+
+    @field_validator("partner_targets")
+    @classmethod
+    def _partner_targets_name_metrics(
+        cls, value: dict[str, dict[str, Target]]
+    ) -> dict[str, dict[str, Target]]:
+        for per_partner in value.values():
+            _known_metrics(per_partner)
+        return value
 
     @property
     def week_start_offset(self) -> int:
@@ -351,10 +330,12 @@ class Config(_Strict):
     def source_zone(self) -> tzinfo:
         return ZoneInfo(self.ingest.source_timezone)
 
-    def target_for(self, metric: str, partner: str | None = None) -> Target | None:
-        if partner is not None and metric in self.partner_targets.get(partner, {}):
-            return self.partner_targets[partner][metric]
-        return self.targets.get(metric)
+
+
+def _known_metrics(targets: dict[str, Target]) -> None:
+    unknown = [name for name in targets if name not in METRIC_NAMES]
+    if unknown:
+        raise ValueError("; ".join(unknown_metric_message(name) for name in unknown))
 
 
 def _describe(errors: ValidationError) -> str:

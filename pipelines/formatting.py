@@ -8,8 +8,8 @@ import polars as pl
 
 from pipelines.metrics import METRICS
 
-UNITS: dict[str, str] = {m.metric: m.unit for m in METRICS}
-LABELS: dict[str, str] = {m.metric: m.label for m in METRICS}
+UNITS: dict[str, str] = {m.name: m.unit for m in METRICS}
+LABELS: dict[str, str] = {m.name: m.label for m in METRICS}
 
 
 def fmt_value(value: float | None, unit: str) -> str:

@@ -1,8 +1,9 @@
 """The KPI table for scripts: `tierlens kpis` and `tierlens export`.
 
-Aggregates `analytics.kpi_facts` by any combination of dimensions with the same
-SQL functions the `kpi_weekly` mart uses (kpi_value, wilson_low/high, kpi_status),
-so the command line, the export and the dashboard agree to the last digit. Like
+Aggregates `analytics.kpi_facts` by any combination of dimensions and weeks with
+the query the `kpi_weekly` model is generated from (pipelines/metrics/sql.py,
+`aggregate_sql`), judged against the same `kpi_targets`, so the command line, the
+export and the dashboard agree to the last digit. Like
 the dashboard and the report, it reads the serving snapshot that `current.json`
 names (pipelines/serving.py), so all of them show the same build, whenever a build
 is running or was interrupted.
@@ -24,19 +25,12 @@ from pipelines.config import Config
 from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
-from pipelines.metrics import METRICS
+from pipelines.metrics import DIMENSIONS as METRIC_DIMENSIONS, METRICS, metric
+from pipelines.metrics.sql import WEEK, aggregate_sql
 from pipelines.serving import open_snapshot
 
-# CLI name -> column of kpi_facts
-DIMENSIONS: dict[str, str] = {
-    "week": "week_start",
-    "partner": "partner",
-    "client": "client",
-    "group": "group_name",
-    "agent": "agent",
-    "category": "category",
-    "priority": "priority",
-}
+# `--by` name -> column of kpi_facts: the week and the declared dimensions
+DIMENSIONS: dict[str, str] = {WEEK: "week_start"} | {d.name: d.column for d in METRIC_DIMENSIONS}
 
 OUTPUT_COLUMNS = (
     "metric",
@@ -88,85 +82,19 @@ def open_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     return con
 
 
-# A missing client/category/... is shown (and filtered) as this value, as in kpi_weekly.
-NONE_VALUE = "(none)"
-
-
-def filter_param(name: str) -> str:
-    """The name of the list parameter that `kpi_query(filters=[name])` expects."""
-    return f"only_{name}"
-
-
-def kpi_query(by: list[str], *, partner_targets: bool, filters: Sequence[str] = ()) -> str:
-    """SQL over analytics.kpi_facts grouped by `by`, with parameters $since, $until.
-
-    Each name in `filters` (a key of DIMENSIONS other than week) keeps only the
-    facts whose value is in the list parameter `$only_<name>`; a missing value
-    matches the string "(none)"."""
-    dims = [DIMENSIONS[b] for b in by]
-    unknown = [f for f in filters if f not in DIMENSIONS or f == "week"]
+def kpi_query(by: list[str], *, filters: Sequence[str] = ()) -> str:
+    """The KPI table of a published build grouped by `by` (names of DIMENSIONS),
+    with parameters $since and $until (either may be null) and, for each name in
+    `filters` (a dimension), the list parameter `$only_<name>`: the facts whose
+    value is in it ("(none)" matches a missing value). The same query as the
+    kpi_weekly model (pipelines/metrics/sql.py); grouped by partner, each partner
+    is judged against its own targets."""
+    unknown = [f for f in filters if f not in DIMENSIONS or f == WEEK]
     if unknown:
         raise TierlensError(f"cannot filter on {', '.join(unknown)}")
-    filter_sql = "".join(
-        f"\n                and list_contains(${filter_param(f)}, "
-        f"coalesce(facts.{DIMENSIONS[f]}, '{NONE_VALUE}'))"
-        for f in filters
+    return aggregate_sql(
+        [by], long=False, schema="analytics.", filters=filters, dated=True, ordered=True
     )
-    select_dims = "".join(f'facts.{d} as "{b}", ' for d, b in zip(dims, by, strict=True))
-    group_dims = "".join(f"facts.{d}, " for d in dims)
-    target_join = (
-        "left join config.targets as target on target.metric = agg.metric and ("
-        "target.partner = agg.partner or target.partner is null and not exists ("
-        "select 1 from config.targets own where own.metric = agg.metric "
-        "and own.partner = agg.partner))"
-        if partner_targets
-        else "left join config.targets as target "
-        "on target.metric = agg.metric and target.partner is null"
-    )
-    order_dims = "".join(f'"{b}" nulls first, ' for b in by)
-    return f"""
-        with agg as (
-            select
-                {select_dims}
-                metrics.metric,
-                any_value(metrics.stat) as stat,
-                kpi_value(
-                    metrics.stat, facts.numerator, facts.denominator, facts.measure, metrics.is_base
-                ) as value,
-                sum(facts.numerator) filter (where not metrics.is_base) as numerator,
-                sum(facts.denominator) filter (where not metrics.is_base) as denominator,
-                kpi_sample(
-                    metrics.stat, facts.denominator, facts.measure, metrics.is_base
-                ) as sample
-            from analytics.kpi_facts as facts
-            inner join config.metric_facts as metrics on metrics.fact = facts.fact
-            where (
-                facts.week_start is null
-                or (
-                    ($since::date is null or facts.week_start >= $since::date)
-                    and ($until::date is null or facts.week_start <= $until::date)
-                )
-            ){filter_sql}
-            group by {group_dims} metrics.metric, metrics.stat
-        )
-        select
-            agg.* exclude (stat, sample),
-            case when agg.stat = 'rate'
-                then wilson_low(agg.numerator, agg.denominator) end as ci_low,
-            case when agg.stat = 'rate'
-                then wilson_high(agg.numerator, agg.denominator) end as ci_high,
-            target.label as target,
-            kpi_status(
-                agg.value, agg.sample,
-                case when agg.stat = 'count' then 0 else settings.min_sample end,
-                target.green_min, target.green_max, target.red_below, target.red_above
-            ) as status,
-            agg.sample
-        from agg
-        cross join config.settings as settings
-        {target_join}
-        order by {order_dims} array_position((select list(metric) from config.metrics), agg.metric)
-    """
 
 
 # Groupings kpi_weekly answers as they are: by week, alone or with one dimension
@@ -237,7 +165,7 @@ def kpi_table(
     try:
         sql = weekly_query(dims) if _has_kpi_weekly(con) else None
         if sql is None:
-            sql = kpi_query(dims, partner_targets="partner" in dims)
+            sql = kpi_query(dims)
         return polars_frame(con.sql(sql, params=params))
     finally:
         con.close()
@@ -257,8 +185,8 @@ def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
 
 def _rich_table(frame: pl.DataFrame) -> Table:
     """A human view: rates as percentages, n as numerator/denominator, the CI in one cell."""
-    units = {m.metric: m.unit for m in METRICS}
-    stats = {m.metric: m.stat for m in METRICS}
+    units = {m.name: m.unit for m in METRICS}
+    stats = {m.name: m.stat for m in METRICS}
     dims = [c for c in frame.columns if c in DIMENSIONS]
     table = Table(show_lines=False, header_style="bold")
     for col in [*dims, "metric", "value", "n", "95% CI", "target", "status"]:
@@ -305,15 +233,6 @@ def export_kpis(
     return frame.height
 
 
-# KPIs that need no tier: every other KPI reads the tier of each event (entry tier,
-# escalations, tier mix), so it has no value when no event has a tier.
-TIER_FREE_METRICS = frozenset({
-    "first_contact_resolution_rate",
-    "pingpong_rate",
-    "reopen_rate",
-    "backlog_open_tickets",
-    "sla_breach_rate_not_escalated",
-})
 TIER_MAP_DOC = "docs/configuration.md#tier-map"
 
 
@@ -321,7 +240,7 @@ def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
     """Lines saying which KPIs of the catalogue have no value in `frame` and why:
     those that need tiers when no event of the build has a tier, and the rest."""
     shown = set(frame["metric"].to_list()) if "metric" in frame.columns else set()
-    missing = [m.metric for m in METRICS if m.metric not in shown]
+    missing = [m.name for m in METRICS if m.name not in shown]
     if not missing:
         return []
     con, _pointer = open_snapshot(db_path)
@@ -335,8 +254,8 @@ def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
         con.close()
     lines = []
     if n_events and not n_tiered:
-        tiered = [m for m in missing if m not in TIER_FREE_METRICS]
-        missing = [m for m in missing if m in TIER_FREE_METRICS]
+        tiered = [m for m in missing if metric(m).needs_tiers]
+        missing = [m for m in missing if not metric(m).needs_tiers]
         lines.append(
             f"{len(tiered)} KPIs need tiers: no group matched the tier map and the export has "
             f"no tier column; see {TIER_MAP_DOC} ({', '.join(tiered)})"

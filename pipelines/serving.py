@@ -65,6 +65,7 @@ MAX_REJECTS = 10_000
 COPIED_MARTS: dict[str, str | None] = {
     "kpi_weekly": "dimension, dimension_value, week_start",
     "kpi_facts": None,
+    "kpi_targets": "metric, partner",
     "fct_tickets": "ticket_id",
     "fct_escalations": "ticket_id, event_index",
     "int_group_tiers": "partner, group_name",

@@ -6,8 +6,9 @@ controls), so a failure below is the mutation's doing.
 
 Mutations tried, and the assertions of the real suite that catch each one:
 
-1. KPI numerator (sql/marts/kpi_facts.sql): the escalation fact counts "not resolved
-   by L1 alone" instead of "escalated", so a reopened L1 ticket counts as escalated.
+1. KPI numerator (the declaration in pipelines/metrics/registry.py, through the
+   generated kpi_facts model): escalation_rate counts "not resolved by L1 alone"
+   instead of "escalated", so a reopened L1 ticket counts as escalated.
    Caught: escalation_rate 7/8 instead of 6/8 (test_kpis_handmade.py::test_rates).
 2. Status-class rule (sql/intermediate/int_ticket_events.sql): a reopen is resolved
    -> queue or wait only, forgetting work. Caught: reopen_rate 0/9 instead of 1/9 and
@@ -37,11 +38,15 @@ import duckdb
 import pytest
 
 from pipelines.config import Config, load_config
+from pipelines.metrics import METRICS, metric
+from pipelines.metrics.sql import kpi_facts_sql
 from pipelines.models.runner import run_build
 from pipelines.sql_files import SQL_DIR
-from tests.models import test_kpi_targets_handmade as targets_test
-from tests.models import test_kpis_handmade as handmade_test
-from tests.models import test_sla_handmade as sla_test
+from tests.models import (
+    test_kpi_targets_handmade as targets_test,
+    test_kpis_handmade as handmade_test,
+    test_sla_handmade as sla_test,
+)
 from tests.models.timelines import kpi, load
 
 
@@ -109,8 +114,8 @@ def sla_failures(tmp_path: Path, sql_dir: Path) -> set[str]:
 def default_config_toml() -> str:
     """A tierlens.toml that restates the default targets and `assigned` = queue."""
     lines = ['[status_map]\n"assigned" = "queue"\n']
-    for metric, target in Config().targets.items():
-        lines.append(f"[targets.{metric}]")
+    for name, target in Config().targets.items():
+        lines.append(f"[targets.{name}]")
         for key, value in target.model_dump().items():
             if value is not None:
                 lines.append(f"{key} = {json.dumps(value)}")
@@ -134,14 +139,16 @@ def test_controls_pass_every_assertion(tmp_path):
 
 
 def test_mutated_numerator_is_caught(tmp_path):
-    sql_dir = sql_copy(
-        tmp_path,
-        "marts/kpi_facts.sql",
-        "{'fact': 'escalation', 'is_case': entry_tier = 'L1', 'hit': is_escalated,",
-        "{'fact': 'escalation', 'is_case': entry_tier = 'L1', 'hit': not is_l1_resolved,",
+    declared = metric("escalation_rate")
+    assert declared.numerator == "is_escalated"
+    mutated = tuple(
+        m.model_copy(update={"numerator": "not is_l1_resolved"}) if m is declared else m
+        for m in METRICS
     )
+    sql_dir = sql_copy(tmp_path)
+    (sql_dir / "marts" / "kpi_facts.sql").write_text(kpi_facts_sql(mutated))
     failed = handmade_failures(tmp_path, sql_dir, Config())
-    assert "escalation_rate" in failed
+    assert failed == {"escalation_rate", "escalation_rate status"}
 
 
 def test_mutated_reopen_rule_is_caught(tmp_path):

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context, open_ticket
+from pipelines.metrics import known
 
 # metric -> column title
 COLUMNS: dict[str, str] = {
@@ -20,6 +21,7 @@ COLUMNS: dict[str, str] = {
     "early_escalation_rate": "escalated in minutes, no note",
     "note_completeness_rate": "notes complete",
 }
+known(*COLUMNS)
 PERCENT = ("escalation rate", "escalated in minutes, no note", "notes complete", "bounced back")
 
 

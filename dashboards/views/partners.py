@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context
+from pipelines.metrics import STOCK_METRICS
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
 from pipelines.presentation.stats import metric_is_rate, pairwise_tests, standardise
@@ -19,7 +20,7 @@ def render() -> None:
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Partner comparison")
     by_partner = data.kpis(snap, filters, ("partner",)).filter(
-        pl.col("metric") != "backlog_open_tickets"
+        ~pl.col("metric").is_in(STOCK_METRICS)
     )
     if by_partner.is_empty() or by_partner["sample"].sum() == 0:
         st.info(

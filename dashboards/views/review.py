@@ -276,14 +276,14 @@ def _findings(snap: str, sample_id: str) -> None:
 
 def _actions(snap: str) -> None:
     filters = get_context().filters
-    rows = data.review_actions(snap, filters.partner)
+    rows = data.review_actions(snap, filters.get("partner"))
     if rows.is_empty():
         st.info("No verdicts yet: the action list fills in as the sample is reviewed.")
         return
     weeks = trend_weeks(rows)
     st.caption(
         f"From every standing verdict ({rows.height}) over {len(weeks)} reviewed week(s)"
-        + (f", partner {', '.join(filters.partner)}" if filters.partner else "")
+        + (f", partner {', '.join(partners)}" if (partners := filters.get("partner")) else "")
         + ". Trend: count per reviewed week, oldest first."
     )
     if len(weeks) > 1:

@@ -44,7 +44,7 @@ def render() -> None:
     since, until = week_window(week, SPARK_WEEKS)
     weekly = data.weekly_kpis(snap, filters.with_weeks(since, until))
     targets = data.targets(snap)
-    metrics = [m.metric for m in METRICS if m.metric in targets]
+    metrics = [m.name for m in METRICS if m.name in targets]
     tiles = scorecard_tiles(weekly, week, metrics)
     this_week = weekly.filter(pl.col("week_start") == week)
     if this_week.is_empty() or this_week["sample"].sum() == 0:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import OPEN_TICKET_KEY, get_context
+from pipelines.metrics import known
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
 
@@ -31,6 +32,7 @@ TICKET_FLAGS: dict[str, str] = {
     "is_sla_breached": "sla_breach_rate_escalated",
     "is_kb_deflected": "kb_deflection_rate",
 }
+known(*TICKET_FLAGS.values())
 
 
 def _flags(ticket: dict[str, Any]) -> list[str]:

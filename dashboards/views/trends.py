@@ -37,7 +37,7 @@ def render() -> None:
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Trends")
     targets = data.targets(snap)
-    weekly_metrics = [m.metric for m in METRICS if m.stat != "count"]
+    weekly_metrics = [m.name for m in METRICS if m.stat != "count"]
     default = [m for m in weekly_metrics if m in targets][:4]
     col_metrics, col_split = st.columns([3, 1])
     chosen = col_metrics.multiselect(

@@ -30,6 +30,7 @@ from pipelines.config import Config
 from pipelines.db import connect, require_database, scalar
 from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
+from pipelines.metrics.sql import stale_models
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import Model, discover
 from pipelines.models.quarantine import (
@@ -211,6 +212,18 @@ def _publish(con: duckdb.DuckDBPyConnection, schema: str, models: list[Model]) -
         con.execute(f"drop schema {name} cascade")
 
 
+def _refuse_stale_metric_models(sql_dir: Path) -> None:
+    """The KPI models are generated from pipelines/metrics/registry.py: a build on
+    files that say something else would report KPIs nobody declared."""
+    stale = stale_models(sql_dir)
+    if stale:
+        names = ", ".join(p.relative_to(sql_dir.parent).as_posix() for p in stale)
+        raise BuildError(
+            f"{names}: out of step with pipelines/metrics/registry.py. Run `make metrics` "
+            "(or `tierlens metrics generate`) and commit the result."
+        )
+
+
 def run_build(
     db_path: Path | str,
     config: Config,
@@ -221,6 +234,8 @@ def run_build(
     console = console or Console(quiet=True)
     pause_setting()  # a bad test setting stops the build before it starts
     started = time.perf_counter()
+    if sql_dir == SQL_DIR:
+        _refuse_stale_metric_models(sql_dir)
     models = discover(sql_dir)
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
     con = connect(require_database(db_path))

@@ -11,6 +11,7 @@ import polars as pl
 
 from pipelines.config import Config
 from pipelines.metrics import METRICS
+from pipelines.metrics.sql import facts
 
 
 def _tables(config: Config) -> dict[str, pl.DataFrame]:
@@ -102,14 +103,30 @@ def _tables(config: Config) -> dict[str, pl.DataFrame]:
                 "label": pl.String,
             },
         ),
-        "metrics": pl.DataFrame([m.model_dump() for m in METRICS]),
-        # metric -> the facts it aggregates; is_base marks a ratio's denominator
+        # the catalogue, from pipelines/metrics/registry.py
+        "metrics": pl.DataFrame(
+            [
+                {
+                    "metric": m.name,
+                    "metric_order": i,
+                    "label": m.label,
+                    "description": m.description,
+                    "model": m.model,
+                    "stat": m.stat,
+                    "unit": m.unit,
+                    "direction": m.direction,
+                    "min_sample": m.min_sample,
+                    "needs_tiers": m.needs_tiers,
+                }
+                for i, m in enumerate(METRICS)
+            ],
+            schema_overrides={"min_sample": pl.Int64},
+        ),
+        # metric -> the facts of kpi_facts it aggregates; is_base marks a ratio's denominator
         "metric_facts": pl.DataFrame(
             [
-                {"metric": m.metric, "stat": m.stat, "fact": fact, "is_base": is_base}
-                for m in METRICS
-                for fact, is_base in ((m.fact, False), (m.base_fact, True))
-                if fact is not None
+                {"metric": m.name, "stat": m.stat, "fact": fact.name, "is_base": is_base}
+                for m, fact, is_base in facts()
             ]
         ),
     }

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pipelines.formatting import (  # noqa: F401 (re-exported for the pages)
-    UNITS,
-    fmt_delta,
-    fmt_value,
-    label,
-    label_expr,
-    value_expr,
+from pipelines.formatting import (  # re-exported for the pages
+    UNITS as UNITS,
+    fmt_delta as fmt_delta,
+    fmt_value as fmt_value,
+    label as label,
+    label_expr as label_expr,
+    value_expr as value_expr,
 )
-from pipelines.metrics import METRICS, MetricDef
+from pipelines.metrics import METRICS, Metric
 
-METRIC_DEFS: dict[str, MetricDef] = {m.metric: m for m in METRICS}
+METRIC_DEFS: dict[str, Metric] = {m.name: m for m in METRICS}
 
 STATUS_COLOURS: dict[str, str] = {
     "green": "#2e9e5b",

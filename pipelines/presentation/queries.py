@@ -27,7 +27,9 @@ import polars as pl
 
 from pipelines import data_quality
 from pipelines.db import polars_frame
-from pipelines.kpis import NONE_VALUE, OUTPUT_COLUMNS, filter_param, kpi_query
+from pipelines.kpis import OUTPUT_COLUMNS, kpi_query
+from pipelines.metrics import DIMENSIONS, fact_model
+from pipelines.metrics.sql import NONE_VALUE, filter_param
 from pipelines.presentation.filters import FILTER_DIMS, Filters
 from pipelines.review.actions import (
     CONTEXT_COLUMNS,
@@ -118,16 +120,14 @@ def _where(
     return " and ".join(clauses), params
 
 
+# filter name -> column: in fct_tickets (as the resolved-tickets fact model maps each
+# dimension) and in the serving aggregates (named like kpi_facts' columns)
 TICKET_FILTER_COLUMNS = {
-    "partner": "partner",
-    "client": "client",
-    "category": "category",
-    "priority": "priority",
-    "group": "entry_group",
+    d.name: fact_model("resolved_tickets").columns.get(d.name, d.column)
+    for d in DIMENSIONS
+    if d.name in FILTER_DIMS
 }
-AGGREGATE_FILTER_COLUMNS = {
-    name: ("group_name" if name == "group" else name) for name in FILTER_DIMS
-}
+AGGREGATE_FILTER_COLUMNS = {d.name: d.column for d in DIMENSIONS if d.name in FILTER_DIMS}
 
 
 # ---------------------------------------------------------------- build facts
@@ -195,8 +195,8 @@ def filter_options(snapshot: str) -> dict[str, list[str]]:
     frame = _frame(
         snapshot,
         "select distinct dimension, dimension_value from analytics.kpi_weekly "
-        "where dimension in ('partner', 'client', 'category', 'priority', 'group') "
-        "order by dimension, dimension_value",
+        "where list_contains($dimensions, dimension) order by dimension, dimension_value",
+        {"dimensions": list(FILTER_DIMS)},
     )
     grouped = frame.group_by("dimension").agg(pl.col("dimension_value"))
     found = dict(
@@ -226,11 +226,11 @@ def _kpi_sql(by: list[str], filters: Filters) -> tuple[str, dict[str, Any], list
     columns to drop."""
     by = list(by)
     drop: list[str] = []
-    if len(filters.partner) == 1 and "partner" not in by:
+    if len(filters.get("partner")) == 1 and "partner" not in by:
         by.append("partner")
         drop.append("partner")
     selected = filters.selected()
-    sql = kpi_query(by, partner_targets="partner" in by, filters=list(selected))
+    sql = kpi_query(by, filters=list(selected))
     params: dict[str, Any] = {"since": filters.since, "until": filters.until}
     params |= {filter_param(n): list(v) for n, v in selected.items()}
     return sql, params, drop

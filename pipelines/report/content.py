@@ -12,9 +12,8 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.metrics import METRICS
-from pipelines.presentation import charts
-from pipelines.presentation import queries as data
+from pipelines.metrics import METRICS, STOCK_METRICS, known
+from pipelines.presentation import charts, queries as data
 from pipelines.presentation.filters import Filters, week_window
 from pipelines.presentation.stats import (
     sankey_links,
@@ -37,7 +36,7 @@ from pipelines.review.actions import (
 TREND_WEEKS = 12
 TREND_METRICS = 4
 TOP_PATHS = 10
-PARTNER_METRIC = "l1_resolution_rate"
+PARTNER_METRIC = known("l1_resolution_rate")[0]
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class Scope:
 
 def _target_metrics(scope: Scope) -> list[str]:
     targets = data.targets(scope.snapshot)
-    return [m.metric for m in METRICS if m.metric in targets]
+    return [m.name for m in METRICS if m.name in targets]
 
 
 # ---------------------------------------------------------------- scorecard
@@ -108,7 +107,7 @@ def trends(scope: Scope) -> str:
     return section("trends", "Trends", body + note)
 
 
-METRICS_BY_NAME = {m.metric: m for m in METRICS}
+METRICS_BY_NAME = {m.name: m for m in METRICS}
 
 
 # ---------------------------------------------------------------- partners
@@ -117,7 +116,7 @@ METRICS_BY_NAME = {m.metric: m for m in METRICS}
 def partners(scope: Scope) -> str:
     snap, filters = scope.snapshot, scope.week_filters()
     split = "client" if scope.partner else "partner"
-    by = data.kpis(snap, filters, (split,)).filter(pl.col("metric") != "backlog_open_tickets")
+    by = data.kpis(snap, filters, (split,)).filter(~pl.col("metric").is_in(STOCK_METRICS))
     if by.is_empty() or by["sample"].sum() == 0:
         return section("partners", "Partner comparison", "<p>No resolved tickets.</p>")
     if scope.partner:

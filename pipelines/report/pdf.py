@@ -21,8 +21,7 @@ def html_to_pdf(html: str, workdir: Path, *, timeout_ms: int = 60_000) -> bytes:
             "or set TIERLENS_CHROMIUM). The HTML report works without it."
         )
     try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import Error as PlaywrightError, sync_playwright
     except ImportError as exc:
         raise TierlensError(
             "--format pdf needs the playwright package (pip install playwright; no browser "

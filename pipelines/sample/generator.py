@@ -27,8 +27,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.errors import TierlensError
-from pipelines.sample import scenarios as sc
-from pipelines.sample import texts as tx
+from pipelines.sample import scenarios as sc, texts as tx
 
 GENERATOR_VERSION = 1
 PERIOD_START = datetime(2025, 3, 1, tzinfo=UTC)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from pipelines.config import Config
 from tests.adapters.exports import ingest_runs, kpis, raw_rows, write_csv

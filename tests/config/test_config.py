@@ -17,7 +17,7 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_config()
     assert config.reporting_timezone == "UTC"
-    assert config.target_for("l1_resolution_rate").green_min == 0.70
+    assert config.targets["l1_resolution_rate"].green_min == 0.70
     assert config.escalation.quick_fix_minutes == 15
 
 
@@ -59,9 +59,24 @@ def test_partner_targets_and_partial_target_overrides(tmp_path):
         '[partner_targets.acme.l1_resolution_rate]\ngreen_min = 0.5\nlabel = "contract"\n'
     )
     config = load_config(path)
-    assert config.target_for("l1_resolution_rate").green_min == 0.8
-    assert config.target_for("l1_resolution_rate", "acme").label == "contract"
-    assert config.target_for("bounceback_rate").red_above == 0.20  # default kept
+    assert config.targets["l1_resolution_rate"].green_min == 0.8
+    assert config.partner_targets["acme"]["l1_resolution_rate"].label == "contract"
+    assert config.targets["bounceback_rate"].red_above == 0.20  # default kept
+
+
+def test_a_target_for_an_unknown_metric_is_refused(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(
+        "[targets.l1_resolution_rat]\ngreen_min = 0.8\n"
+        "[partner_targets.acme.no_such_kpi]\ngreen_min = 0.5\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert "targets: unknown metric 'l1_resolution_rat' (did you mean l1_resolution_rate?)" in (
+        message
+    )
+    assert "partner_targets: unknown metric 'no_such_kpi'" in message
 
 
 def test_documented_example_is_valid_and_covers_every_key():

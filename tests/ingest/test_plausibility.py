@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from ingest_helpers import EVENTS_HEADER, query, write
 
 from pipelines.config import Config, ConfigError, IngestSettings, load_config

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipelines.errors import InputError
 from pipelines.ingest.readers import _read_lines, inspect_file

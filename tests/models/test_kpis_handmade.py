@@ -268,7 +268,8 @@ def test_build_counts_resolved_and_open_tickets(tmp_path):
 def test_open_ticket_is_backlog_not_in_rates(con):
     assert kpi(con, "backlog_open_tickets")[2] == 1
     assert con.execute(
-        "select count(*) from analytics.kpi_facts where ticket_id = 'T7' and fact <> 'backlog'"
+        "select count(*) from analytics.kpi_facts where ticket_id = 'T7' and fact not in "
+        "(select fact from config.metric_facts where metric = 'backlog_open_tickets')"
     ).fetchone() == (0,)
     assert con.execute(
         "select state, week_start from analytics.fct_tickets where ticket_id = 'T7'"

@@ -220,3 +220,25 @@ def test_a_quarantined_ticket_is_in_no_serving_model(tmp_path: Path):
             assert pairs == [("Net-L2", "SD-L1", 1, 1), ("SD-L1", "Net-L2", 1, 1)]
             events = con.execute("select distinct ticket_id from analytics.ticket_events")
             assert events.fetchall() == [("P1",)]
+
+
+def test_every_dashboard_filter_has_its_column_in_the_tables_it_filters(built: Path):
+    """The sidebar offers every filterable dimension of the metric layer; each table
+    a page filters must have that dimension's column (a dimension added to the
+    registry but not to a serving model would break that page's query)."""
+    from pipelines.presentation.filters import FILTER_DIMS
+    from pipelines.presentation.queries import AGGREGATE_FILTER_COLUMNS, TICKET_FILTER_COLUMNS
+
+    assert set(AGGREGATE_FILTER_COLUMNS) == set(TICKET_FILTER_COLUMNS) == set(FILTER_DIMS)
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        for table, columns in (
+            ("tier_paths", AGGREGATE_FILTER_COLUMNS),
+            ("pingpong_pairs", AGGREGATE_FILTER_COLUMNS),
+            ("fct_tickets", TICKET_FILTER_COLUMNS),
+        ):
+            found = {r[0] for r in con.execute(f"describe analytics.{table}").fetchall()}
+            missing = set(columns.values()) - found
+            assert not missing, f"analytics.{table} lacks the filter columns {missing}"
+    finally:
+        con.close()

@@ -10,7 +10,6 @@ import csv
 import io
 from pathlib import Path
 
-from pipelines.kpis import TIER_FREE_METRICS
 from pipelines.metrics import METRICS
 from tests.cli_run import tierlens
 
@@ -59,7 +58,7 @@ def test_build_warns_and_kpis_say_what_is_missing(tmp_path):
     shown = [r["metric"] for r in csv.DictReader(io.StringIO(run.out))]  # stdout stays CSV
     # without tiers: ping-pong (A1 has a handoff), reopen (A2) and the backlog (A3)
     assert shown == ["pingpong_rate", "reopen_rate", "backlog_open_tickets"]
-    need_tiers = [m.metric for m in METRICS if m.metric not in TIER_FREE_METRICS]
+    need_tiers = [m.name for m in METRICS if m.needs_tiers]
     assert len(METRICS) == 47 and len(need_tiers) == 42
     assert (f"42 KPIs need tiers: no group matched the tier map and the export has no tier "
             f"column; see docs/configuration.md#tier-map ({', '.join(need_tiers)})") in run.err

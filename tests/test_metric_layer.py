@@ -1,0 +1,74 @@
+"""The metric layer (pipelines/metrics): declarations are checked, the generated
+files are current, and a name that is not declared fails where it is written."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from pipelines.metrics import METRICS, STOCK_METRICS, UnknownMetricError, known, metric
+from pipelines.metrics.catalogue import generate
+from pipelines.metrics.declare import Metric
+from pipelines.metrics.sql import facts, kpi_facts_sql
+
+
+def test_generated_files_match_the_registry():
+    """sql/marts/kpi_facts.sql, kpi_weekly.sql and the docs catalogue are what
+    `make metrics` writes today."""
+    assert generate(check=True) == []
+
+
+def test_every_metric_is_documented_in_the_catalogue_table():
+    from pipelines.metrics.catalogue import DOCS_PAGE
+
+    page = DOCS_PAGE.read_text()
+    for m in METRICS:
+        assert f"| `{m.name}` | {m.label} |" in page
+
+
+BASE = {
+    "name": "x_rate",
+    "label": "X",
+    "description": "x",
+    "model": "resolved_tickets",
+    "unit": "%",
+    "direction": "none",
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"stat": "rate"}, "a rate needs a numerator"),
+        ({"stat": "median", "numerator": "is_x"}, "a median takes no numerator"),
+        ({"stat": "p90"}, "a p90 needs a measure"),
+        ({"stat": "rate", "numerator": "is_x", "measure": "m"}, "a rate takes no measure"),
+        ({"stat": "median", "measure": "m", "base_cases": "true"}, "base_cases is for a"),
+        ({"stat": "count", "denominator": "2"}, "a count takes no denominator"),
+        ({"stat": "count", "name": "X Rate"}, "is not a snake_case name"),
+    ],
+)
+def test_a_declaration_that_does_not_fit_its_statistic_is_refused(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        Metric(**(BASE | fields))
+
+
+def test_an_undeclared_name_is_an_error_with_the_closest_name():
+    with pytest.raises(UnknownMetricError, match=r"did you mean bounceback_rate\?"):
+        known("l1_resolution_rate", "bouncebak_rate")
+    assert metric("reopen_rate").stat == "rate"
+
+
+def test_metrics_over_the_same_cases_share_one_fact():
+    by_metric = {(m.name, base): f.name for m, f, base in facts()}
+    assert by_metric[("handoff_delay_p90_min", False)] == "handoff_delay_median_min"
+    # the ratio reads the facts of the two medians it divides
+    assert by_metric[("mttr_unnecessary_ratio", False)] == "mttr_unnecessary_median_min"
+    assert by_metric[("mttr_unnecessary_ratio", True)] == "mttr_l1_only_median_min"
+    sql = kpi_facts_sql()
+    assert sql.count("'fact': 'handoff_delay_median_min'") == 1
+    assert "'fact': 'handoff_delay_p90_min'" not in sql
+
+
+def test_the_backlog_is_the_only_stock():
+    assert STOCK_METRICS == ("backlog_open_tickets",)
