@@ -73,7 +73,7 @@ STOCK_METRICS: tuple[str, ...] = tuple(
 def unknown_metric_message(name: str) -> str:
     close = difflib.get_close_matches(name, sorted(METRIC_NAMES), n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"unknown metric {name!r}{hint}: the KPIs are declared in pipelines/metrics/registry.py"
+    return f"unknown metric {name!r}{hint}; `tierlens metrics list` shows every KPI"
 
 
 def metric(name: str) -> Metric:

@@ -44,7 +44,8 @@ def generate(*, check: bool = False) -> list[Path]:
 
 def print_catalogue(console: Console) -> None:
     table = Table(header_style="bold")
-    for col in ("metric", "label", "statistic", "direction", "default target"):
+    table.add_column("metric", no_wrap=True)
+    for col in ("label", "statistic", "direction", "default target"):
         table.add_column(col)
     for m in METRICS:
         table.add_row(
@@ -54,4 +55,5 @@ def print_catalogue(console: Console) -> None:
             DIRECTION[m.direction],
             Text(m.target.label if m.target else "-"),
         )
-    console.print(table)
+    wide = console if console.width >= 160 else Console(width=160, file=console.file)
+    wide.print(table)

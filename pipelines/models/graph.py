@@ -46,14 +46,21 @@ class Model:
     depends_on: frozenset[str] = field(default_factory=frozenset)
 
 
-def _referenced_tables(sql: str, path: Path) -> set[str]:
+def _referenced_tables(sql: str, path: Path, models: set[str]) -> set[str]:
     """The bare table names `sql` reads (CTEs aside); a qualified name outside the
-    input schemas is an error."""
+    input schemas is an error, and so is a CTE named like a model (`fct_tickets as
+    (...)` would hide the model: its readers would get no dependency on it)."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise BuildError(f"{path}: cannot parse SQL: {exc}") from exc
     ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    shadowing = sorted(ctes & models)
+    if shadowing:
+        raise BuildError(
+            f"{path}: the CTE {shadowing[0]} has the name of a model, so the build cannot "
+            "tell when the file reads the model: give the CTE another name"
+        )
     bare = set()
     for table in tree.find_all(exp.Table):
         if not table.name:  # a table function: range(3), read_csv(...)
@@ -84,7 +91,7 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     texts = {p.stem: p.read_text(encoding="utf-8") for p in paths}
     by_name = {}
     for p in paths:
-        refs = _referenced_tables(texts[p.stem], p)
+        refs = _referenced_tables(texts[p.stem], p, set(names))
         by_name[p.stem] = Model(
             name=p.stem,
             path=p,

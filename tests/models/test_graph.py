@@ -87,3 +87,13 @@ def test_the_build_refuses_a_model_reading_the_published_build(tmp_path: Path):
         run_build(db, Config(), sql_dir=sql)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from meta.builds").fetchall() == [(0,)]
+
+
+def test_a_cte_named_like_a_model_is_refused(tmp_path: Path):
+    """`with a as (select * from a)` would read the model a and hide the edge."""
+    sql = _sql_dir(
+        tmp_path,
+        {"staging/a": "select 1 as x", "marts/b": "with a as (select * from a) select x from a"},
+    )
+    with pytest.raises(BuildError, match=r"b\.sql: the CTE a has the name of a model"):
+        discover(sql)
