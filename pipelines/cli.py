@@ -176,7 +176,8 @@ def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
 
 
 # config table written at build time -> the part of tierlens.toml it comes from
-# (config.metrics and config.metric_facts come from the code, not from the file);
+# (config.metrics and config.metric_facts come from the code, not from the file;
+# config.calendar_intervals from [calendars] and the data's dates);
 # config.settings holds one value per column, each from its own key
 CONFIG_SOURCES: dict[str, str] = {
     "tier_rules": "tier_map",
@@ -187,6 +188,10 @@ CONFIG_SOURCES: dict[str, str] = {
     "pickup_targets": "escalation",
     "note_sections": "escalation",
     "first_contact_statuses": "escalation",
+    "calendars": "calendars",
+    "calendar_rules": "calendar_map",
+    "clocks": "clocks",
+    "pause_statuses": "clocks",
 }
 SETTINGS_SOURCES: dict[str, str] = {
     "reporting_timezone": "reporting_timezone",

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.calendars import Calendar, CalendarRule
 from pipelines.metrics import METRIC_NAMES, Target, default_targets, unknown_metric_message
 
 DEFAULT_CONFIG_NAME = "tierlens.toml"
@@ -182,6 +183,29 @@ class EscalationRules(_Strict):
     )
 
 
+Clock = Literal["business", "wall"]
+
+
+def _default_pause_statuses() -> list[StatusClass]:
+    return ["wait"]
+
+
+class Clocks(_Strict):
+    """[clocks]: which clock the timing rules read, and what pauses the paused clocks.
+    Business time is wall-clock time for a ticket with no calendar (see
+    [calendars] and [[calendar_map]]), so these change nothing without one."""
+
+    pickup_target: Clock = Field("business", description="pickup within the target")
+    late_escalation: Clock = Field("business", description="escalated after the threshold")
+    early_escalation: Clock = Field("business", description="escalated within minutes")
+    quick_fix: Clock = Field("business", description="resolved within minutes of pickup")
+    pause_statuses: list[StatusClass] = Field(
+        default_factory=_default_pause_statuses,
+        description="status classes during which the paused clocks (the business "
+        "minutes at each tier) stop",
+    )
+
+
 class IngestSettings(_Strict):
     source_timezone: str = Field("UTC", description="zone of timestamps with no offset")
     date_order: Literal["auto", "ymd", "dmy", "mdy"] = "auto"
@@ -282,8 +306,35 @@ class Config(_Strict):
     partner_targets: dict[str, dict[str, Target]] = Field(default_factory=dict)
     escalation: EscalationRules = Field(default_factory=EscalationRules)
     eventlog: EventlogColumns = Field(default_factory=EventlogColumns)
+    calendars: dict[str, Calendar] = Field(default_factory=dict)
+    calendar_map: list[CalendarRule] = Field(default_factory=list)
+    clocks: Clocks = Field(default_factory=Clocks)
 
     _zone = field_validator("reporting_timezone")(_check_zone)
+
+    @field_validator("calendars")
+    @classmethod
+    def _calendar_zones(cls, value: dict[str, Calendar]) -> dict[str, Calendar]:
+        for calendar in value.values():
+            if calendar.timezone is not None:
+                _check_zone(calendar.timezone)
+        return value
+
+    @model_validator(mode="after")
+    def _calendar_map_names_calendars(self) -> Config:
+        for i, rule in enumerate(self.calendar_map):
+            if rule.calendar not in self.calendars:
+                known = ", ".join(sorted(self.calendars)) or "none is defined"
+                raise ValueError(
+                    f"calendar_map.{i}: no calendar {rule.calendar!r} ([calendars.NAME]: "
+                    f"{known})"
+                )
+            if rule.priority is not None and rule.priority not in ("P1", "P2", "P3", "P4"):
+                raise ValueError(
+                    f"calendar_map.{i}: priority {rule.priority!r}: use P1, P2, P3 or P4 "
+                    "(the priority after [priority_map])"
+                )
+        return self
 
     @field_validator("status_map")
     @classmethod

@@ -8,6 +8,23 @@ create or replace macro tier_rank(tier) as cast(substr(tier, 2, 1) as integer);
 create or replace macro minutes_between(start_at, end_at) as
     epoch(end_at) / 60.0 - epoch(start_at) / 60.0;
 
+-- The business clock at a moment: the business minutes of the ticket's calendar
+-- before it (config.calendar_intervals; start_at, end_at, minutes_before are the
+-- last interval starting at or before the moment, found by an ASOF join). With no
+-- calendar (clock_calendar null, also for a 24x7 calendar) the clock is wall-clock
+-- minutes, so a difference of two readings is minutes_between. Business minutes
+-- between two moments = the difference of their readings.
+create or replace macro business_clock(moment, clock_calendar, start_at, end_at, minutes_before) as
+    case
+        when moment is null then null
+        when clock_calendar is null then epoch(moment) / 60.0
+        else coalesce(
+            minutes_before
+            + least(greatest(minutes_between(start_at, moment), 0), minutes_between(start_at, end_at)),
+            0
+        )
+    end;
+
 -- The week a moment falls in, in the reporting time zone, starting on the
 -- configured weekday (offset in days from Monday).
 create or replace macro reporting_week(moment, zone, week_start_offset) as

@@ -19,8 +19,10 @@ Stat = Literal["rate", "share", "median", "p90", "count", "median_ratio"]
 Unit = Literal["%", "min", "tickets", "x"]
 Direction = Literal["higher", "lower", "none"]
 Grain = Literal["ticket", "escalation"]
+Clock = Literal["wall", "business"]
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
+_SQL_FIELDS = ("measure", "numerator", "denominator")
 STATS_WITH_NUMERATOR = ("rate", "share")
 STATS_WITH_MEASURE = ("median", "p90", "median_ratio")
 
@@ -77,6 +79,19 @@ class FactModel(_Frozen):
     description: str
 
 
+class BusinessTwin(_Frozen):
+    """The business-time twin of a duration KPI: the same KPI over business minutes
+    (the ticket's calendar, docs/metrics.md "Business time"). Only the expressions
+    that read a clock change; the rest (cases, statistic, target) is the KPI's."""
+
+    name: str
+    measure: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    label_suffix: str = "business hours"
+    note: str = "Counted in business hours (the ticket's calendar)."
+
+
 class Metric(_Frozen):
     """One KPI. `cases` selects the rows of `model` the KPI is about; the statistic
     says what is computed over them:
@@ -106,6 +121,11 @@ class Metric(_Frozen):
         None, ge=0, description="fewer cases than this: 'insufficient'; None: the config's"
     )
     needs_tiers: bool = Field(True, description="no value when no event of the export has a tier")
+    business: BusinessTwin | None = Field(
+        None, description="declares the KPI's business-time twin (durations)"
+    )
+    clock: Clock = Field("wall", description="the clock its minutes are read on")
+    wall_twin: str | None = Field(None, description="a business twin: the wall-clock KPI")
 
     @model_validator(mode="after")
     def _fits_the_stat(self) -> Metric:
@@ -128,6 +148,21 @@ class Metric(_Frozen):
         if self.denominator != "1" and self.stat not in STATS_WITH_NUMERATOR:
             raise ValueError(f"{self.name}: a {self.stat} takes no denominator")
         return self
+
+    def business_twin(self) -> Metric | None:
+        """The twin this KPI declares, as a KPI of its own."""
+        if self.business is None:
+            return None
+        twin = self.business
+        fields = self.model_dump(exclude={"business"}) | {
+            "name": twin.name,
+            "label": f"{self.label} ({twin.label_suffix})",
+            "description": f"{self.description} {twin.note}",
+            "clock": "business",
+            "wall_twin": self.name,
+        }
+        fields |= {k: v for k, v in twin.model_dump().items() if k in _SQL_FIELDS and v}
+        return Metric(**fields)
 
     @property
     def higher_is_better(self) -> bool | None:

@@ -12,7 +12,7 @@ Expressions are DuckDB SQL over the columns of the fact model's table
 
 from __future__ import annotations
 
-from pipelines.metrics.declare import Dimension, FactModel, Metric, Target
+from pipelines.metrics.declare import BusinessTwin, Dimension, FactModel, Metric, Target
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(name="partner", column="partner", label="Partner"),
@@ -60,9 +60,18 @@ _ALL_TIER_MINUTES = (
     "coalesce(minutes_at_l1, 0) + coalesce(minutes_at_l2, 0)"
     " + coalesce(minutes_at_l3, 0) + coalesce(minutes_at_l4, 0)"
 )
+_ALL_TIER_BUSINESS_MINUTES = (
+    "coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0)"
+    " + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0)"
+)
+_PAUSED = (
+    "Counted in business hours (the ticket's calendar), leaving out the time the ticket "
+    "waited on the user or a vendor ([clocks] pause_statuses)."
+)
 _BREACHED_ESCALATION = "is_escalated and is_sla_breached"
 
-METRICS: tuple[Metric, ...] = (
+# The KPIs as declared; METRICS (below) adds each declared business-time twin.
+DECLARED: tuple[Metric, ...] = (
     Metric(
         name="l1_resolution_rate",
         label="L1 resolution",
@@ -149,6 +158,9 @@ METRICS: tuple[Metric, ...] = (
         unit="min",
         direction="lower",
         target=Target(green_max=30, red_above=60, label="< 30 min"),
+        business=BusinessTwin(
+            name="handoff_delay_median_business_min", measure="business_pickup_minutes"
+        ),
     ),
     Metric(
         name="handoff_delay_p90_min",
@@ -160,6 +172,9 @@ METRICS: tuple[Metric, ...] = (
         measure="pickup_minutes",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="handoff_delay_p90_business_min", measure="business_pickup_minutes"
+        ),
     ),
     Metric(
         name="never_picked_up_rate",
@@ -220,6 +235,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_escalate",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="time_to_escalate_median_business_min", measure="business_minutes_to_escalate"
+        ),
     ),
     Metric(
         name="time_to_escalate_p90_min",
@@ -231,6 +249,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_escalate",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="time_to_escalate_p90_business_min", measure="business_minutes_to_escalate"
+        ),
     ),
     Metric(
         name="late_escalation_rate",
@@ -341,6 +362,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_l1_only_median_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_l1_only_p90_min",
@@ -352,6 +376,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_l1_only_p90_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_escalated_median_min",
@@ -363,6 +390,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_escalated_median_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_escalated_p90_min",
@@ -374,6 +404,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_escalated_p90_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_bounced_back_median_min",
@@ -385,6 +418,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_bounced_back_median_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_bounced_back_p90_min",
@@ -396,6 +432,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_bounced_back_p90_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_unnecessary_median_min",
@@ -407,6 +446,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_unnecessary_median_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_unnecessary_p90_min",
@@ -418,6 +460,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="min",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_unnecessary_p90_business_min", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="mttr_unnecessary_ratio",
@@ -431,6 +476,9 @@ METRICS: tuple[Metric, ...] = (
         measure="minutes_to_resolve",
         unit="x",
         direction="lower",
+        business=BusinessTwin(
+            name="mttr_unnecessary_business_ratio", measure="business_minutes_to_resolve"
+        ),
     ),
     Metric(
         name="sla_breach_rate_escalated",
@@ -467,6 +515,13 @@ METRICS: tuple[Metric, ...] = (
         denominator=_ALL_TIER_MINUTES,
         unit="%",
         direction="none",
+        business=BusinessTwin(
+            name="sla_clock_share_business_l1",
+            numerator="coalesce(business_minutes_at_l1, 0)",
+            denominator=_ALL_TIER_BUSINESS_MINUTES,
+            label_suffix="business hours, waits paused",
+            note=_PAUSED,
+        ),
     ),
     Metric(
         name="sla_clock_share_l2",
@@ -480,6 +535,13 @@ METRICS: tuple[Metric, ...] = (
         denominator=_ALL_TIER_MINUTES,
         unit="%",
         direction="none",
+        business=BusinessTwin(
+            name="sla_clock_share_business_l2",
+            numerator="coalesce(business_minutes_at_l2, 0)",
+            denominator=_ALL_TIER_BUSINESS_MINUTES,
+            label_suffix="business hours, waits paused",
+            note=_PAUSED,
+        ),
     ),
     Metric(
         name="sla_clock_share_l3",
@@ -493,6 +555,13 @@ METRICS: tuple[Metric, ...] = (
         denominator=_ALL_TIER_MINUTES,
         unit="%",
         direction="none",
+        business=BusinessTwin(
+            name="sla_clock_share_business_l3",
+            numerator="coalesce(business_minutes_at_l3, 0)",
+            denominator=_ALL_TIER_BUSINESS_MINUTES,
+            label_suffix="business hours, waits paused",
+            note=_PAUSED,
+        ),
     ),
     Metric(
         name="sla_clock_share_l4",
@@ -506,6 +575,13 @@ METRICS: tuple[Metric, ...] = (
         denominator=_ALL_TIER_MINUTES,
         unit="%",
         direction="none",
+        business=BusinessTwin(
+            name="sla_clock_share_business_l4",
+            numerator="coalesce(business_minutes_at_l4, 0)",
+            denominator=_ALL_TIER_BUSINESS_MINUTES,
+            label_suffix="business hours, waits paused",
+            note=_PAUSED,
+        ),
     ),
     Metric(
         name="kb_deflection_rate",
@@ -626,3 +702,11 @@ METRICS: tuple[Metric, ...] = (
         needs_tiers=False,
     ),
 )
+
+
+def _with_business_twins(declared: tuple[Metric, ...]) -> tuple[Metric, ...]:
+    """Each KPI followed by the business-time twin it declares."""
+    return tuple(m for wall in declared for m in (wall, wall.business_twin()) if m is not None)
+
+
+METRICS: tuple[Metric, ...] = _with_business_twins(DECLARED)

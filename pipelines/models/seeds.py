@@ -6,15 +6,89 @@ The SQL models read their settings from these tables, so the SQL stays plain
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import duckdb
 import polars as pl
 
+from pipelines.calendars import intervals_frame
 from pipelines.config import Config
 from pipelines.metrics import METRICS
 from pipelines.metrics.sql import facts
 
+# Days of working intervals written on each side of the data's dates: a zone up to
+# 14 hours from UTC, and a range running past midnight.
+CALENDAR_MARGIN_DAYS = 2
 
-def _tables(config: Config) -> dict[str, pl.DataFrame]:
+
+def _data_days(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """The first and last UTC day of any event or opening time loaded, if any."""
+    try:
+        first, last = con.execute(
+            "select min(day), max(day) from ("
+            " select min(event_at)::date as day from raw.events"
+            " union all select max(event_at)::date from raw.events"
+            " union all select min(opened_at)::date from raw.tickets)"
+        ).fetchall()[0]
+    except duckdb.CatalogException:  # no ingest yet (or a scratch database)
+        return None
+    if first is None:
+        return None
+    margin = timedelta(days=CALENDAR_MARGIN_DAYS)
+    return first - margin, last + margin
+
+
+def _calendar_tables(config: Config, days: tuple[date, date] | None) -> dict[str, pl.DataFrame]:
+    clocks = config.clocks
+    intervals = intervals_frame(
+        config.calendars if days else {},
+        *(days or (date.min, date.min)),
+        config.reporting_timezone,
+    )
+    return {
+        "calendars": pl.DataFrame(
+            {
+                "calendar": list(config.calendars),
+                "is_always": [c.is_always for c in config.calendars.values()],
+                "definition": [c.model_dump_json(by_alias=True) for c in config.calendars.values()],
+            },
+            schema={"calendar": pl.String, "is_always": pl.Boolean, "definition": pl.String},
+        ),
+        "calendar_rules": pl.DataFrame(
+            [
+                {
+                    "rule_order": i,
+                    "partner": r.partner,
+                    "client": r.client,
+                    "priority": r.priority,
+                    "calendar": r.calendar,
+                }
+                for i, r in enumerate(config.calendar_map)
+            ],
+            schema={
+                "rule_order": pl.Int64,
+                "partner": pl.String,
+                "client": pl.String,
+                "priority": pl.String,
+                "calendar": pl.String,
+            },
+        ),
+        "calendar_intervals": intervals,
+        "clocks": pl.DataFrame(
+            {
+                "pickup_target_clock": [clocks.pickup_target],
+                "late_escalation_clock": [clocks.late_escalation],
+                "early_escalation_clock": [clocks.early_escalation],
+                "quick_fix_clock": [clocks.quick_fix],
+            }
+        ),
+        "pause_statuses": pl.DataFrame(
+            {"status_class": list(clocks.pause_statuses)}, schema={"status_class": pl.String}
+        ),
+    }
+
+
+def _tables(config: Config, days: tuple[date, date] | None) -> dict[str, pl.DataFrame]:
     esc = config.escalation
     targets = [
         {"partner": None, "metric": m, **t.model_dump()} for m, t in config.targets.items()
@@ -129,14 +203,14 @@ def _tables(config: Config) -> dict[str, pl.DataFrame]:
                 for m, fact, is_base in facts()
             ]
         ),
-    }
+    } | _calendar_tables(config, days)
 
 
 def write_seeds(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
     """(Re)create every config table; returns their names."""
     con.execute("create schema if not exists config")
     names = []
-    for name, frame in _tables(config).items():
+    for name, frame in _tables(config, _data_days(con)).items():
         con.register("_seed_frame", frame)
         con.execute(f"create or replace table config.{name} as select * from _seed_frame")
         con.unregister("_seed_frame")

@@ -4,6 +4,7 @@
 -- test not_null: escalation_id, ticket_id, from_tier, to_tier, escalated_at
 -- test expression: tier_rank(to_tier) > tier_rank(from_tier)
 -- test expression: pickup_minutes is null or pickup_minutes >= 0
+-- test expression: business_pickup_minutes is null or business_pickup_minutes between 0 and pickup_minutes + 1e-6
 -- test expression: not (is_picked_up and is_never_picked_up)
 
 with changes as (
@@ -26,6 +27,7 @@ escalations as (
         partner,
         event_index,
         event_at as escalated_at,
+        business_clock as escalated_business_clock,
         from_tier,
         to_tier,
         from_group,
@@ -44,7 +46,9 @@ escalations as (
 pickups as (
     select
         escalations.escalation_id,
-        min(events.event_at) as picked_up_at
+        min(events.event_at) as picked_up_at,
+        -- the clock never runs backwards: the first event's reading is the smallest
+        min(events.business_clock) as picked_up_business_clock
     from escalations
     inner join events
         on events.ticket_id = escalations.ticket_id
@@ -93,6 +97,9 @@ final as (
         escalations.from_tier = 'L1' and tier_rank(escalations.to_tier) >= 3 as is_tier_skip,
         pickups.picked_up_at,
         minutes_between(escalations.escalated_at, pickups.picked_up_at) as pickup_minutes,
+        pickups.picked_up_business_clock,
+        pickups.picked_up_business_clock - escalations.escalated_business_clock
+            as business_pickup_minutes,
         pickups.picked_up_at is not null as is_picked_up,
         pickups.picked_up_at is null and escalations.next_change_index is not null
             as is_never_picked_up,

@@ -7,6 +7,10 @@
 -- the status chain: prev_status_class is the class of the last known status before
 -- the event (Resolved -> unknown -> In Progress is a reopen), last_status_class the
 -- last known one, and an unknown status neither ends nor interrupts a resolution.
+-- business_clock is the ticket's business clock at the event (see the macro
+-- business_clock); business_minutes_held the business minutes until the next event,
+-- and is_paused whether the status held then pauses the paused clocks
+-- ([clocks] pause_statuses).
 -- test unique: ticket_id, event_index
 -- test not_null: ticket_id, event_index, event_at
 -- test accepted_values: held_tier in ('L1', 'L2', 'L3', 'L4')
@@ -26,6 +30,18 @@ group_tiers as (
 
 status_classes as (
     select * from int_status_classes
+),
+
+ticket_calendars as (
+    select * from int_ticket_calendars
+),
+
+intervals as (
+    select * from config.calendar_intervals
+),
+
+pause_statuses as (
+    select * from config.pause_statuses
 ),
 
 joined as (
@@ -48,6 +64,23 @@ joined as (
     left join status_classes on status_classes.status_key = events.status_key
 ),
 
+clocked as (
+    select
+        joined.*,
+        business_clock(
+            joined.event_at,
+            ticket_calendars.clock_calendar,
+            intervals.start_at,
+            intervals.end_at,
+            intervals.minutes_before
+        ) as business_clock
+    from joined
+    inner join ticket_calendars on ticket_calendars.ticket_id = joined.ticket_id
+    asof left join intervals
+        on intervals.calendar = ticket_calendars.clock_calendar
+        and joined.event_at >= intervals.start_at
+),
+
 held as (
     select
         *,
@@ -57,8 +90,9 @@ held as (
         last_value(event_tier ignore nulls) over ticket_so_far as held_tier,
         last_value(agent ignore nulls) over ticket_so_far as held_agent,
         last_value(status_class ignore nulls) over ticket_so_far as held_status_class,
-        lead(event_at) over ticket_order as next_event_at
-    from joined
+        lead(event_at) over ticket_order as next_event_at,
+        lead(business_clock) over ticket_order as next_business_clock
+    from clocked
     window
         ticket_order as (partition by ticket_id order by event_at, seq),
         ticket_so_far as (
@@ -124,6 +158,15 @@ final as (
                 then minutes_between(event_at, next_event_at)
             else 0
         end as minutes_held,
+        business_clock,
+        case
+            when event_index < coalesce(final_resolution_index, n_ticket_events)
+                then next_business_clock - business_clock
+            else 0
+        end as business_minutes_held,
+        coalesce(
+            held_status_class in (select status_class from pause_statuses), false
+        ) as is_paused,
         batch_id,
         source_line
     from transitions

@@ -14,6 +14,7 @@ changes as (
         partner,
         event_index,
         event_at,
+        business_clock,
         final_resolution_index,
         n_ticket_events,
         prev_held_tier as from_tier,

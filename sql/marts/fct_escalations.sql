@@ -22,6 +22,10 @@ pickup_targets as (
     select * from config.pickup_targets
 ),
 
+clocks as (
+    select * from config.clocks
+),
+
 final as (
     select
         escalations.*,
@@ -33,9 +37,15 @@ final as (
         escalations.is_l1_to_l2 and escalations.is_further_rise as is_reescalation,
         capabilities.has_notes as source_has_notes,
         pickup_targets.target_minutes as pickup_target_minutes,
-        coalesce(escalations.pickup_minutes <= pickup_targets.target_minutes, false)
-            as is_picked_up_within_target
+        coalesce(
+            case clocks.pickup_target_clock
+                when 'business' then escalations.business_pickup_minutes
+                else escalations.pickup_minutes
+            end <= pickup_targets.target_minutes,
+            false
+        ) as is_picked_up_within_target
     from escalations
+    cross join clocks
     inner join tickets on tickets.ticket_id = escalations.ticket_id
     left join capabilities on capabilities.source = tickets.source
     left join pickup_targets on pickup_targets.priority = tickets.priority

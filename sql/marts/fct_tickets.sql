@@ -2,6 +2,10 @@
 -- cancelled, or 'no events' for a ticket without a timeline), the week of its final
 -- resolution and every ticket-level KPI flag. The clock starts at opened_at or the
 -- first event, whichever is earlier (a ticket has no events before it is opened).
+-- Every duration has a business-time twin (business_minutes_*), read from the
+-- ticket's business clock (int_ticket_events, business_clock); the business minutes
+-- at each tier leave out the paused spans. The timing rules read the clock [clocks]
+-- names for them.
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner, state
 -- test accepted_values: state in ('resolved', 'open', 'cancelled', 'no events')
@@ -10,6 +14,7 @@
 -- test expression: not (is_l1_resolved and is_escalated)
 -- test expression: n_escalations >= 0 and n_handoffs >= 0
 -- test expression: n_handoffs_all >= n_handoffs and n_reopens_all >= n_reopens
+-- test expression: business_minutes_to_resolve is null or business_minutes_to_resolve between 0 and minutes_to_resolve + 1e-6
 
 with tickets as (
     select * from int_tickets
@@ -48,6 +53,18 @@ late_thresholds as (
     select * from config.late_escalation_thresholds
 ),
 
+clocks as (
+    select * from config.clocks
+),
+
+ticket_calendars as (
+    select * from int_ticket_calendars
+),
+
+intervals as (
+    select * from config.calendar_intervals
+),
+
 first_contact_statuses as (
     select * from config.first_contact_statuses
 ),
@@ -74,9 +91,38 @@ timeline as (
         sum(minutes_held) filter (where held_tier = 'L1') as minutes_at_l1,
         sum(minutes_held) filter (where held_tier = 'L2') as minutes_at_l2,
         sum(minutes_held) filter (where held_tier = 'L3') as minutes_at_l3,
-        sum(minutes_held) filter (where held_tier = 'L4') as minutes_at_l4
+        sum(minutes_held) filter (where held_tier = 'L4') as minutes_at_l4,
+        min(business_clock) as first_event_business_clock,
+        max(case when event_index = final_resolution_index then business_clock end)
+            as resolved_business_clock,
+        sum(business_minutes_held) filter (where held_tier = 'L1' and not is_paused)
+            as business_minutes_at_l1,
+        sum(business_minutes_held) filter (where held_tier = 'L2' and not is_paused)
+            as business_minutes_at_l2,
+        sum(business_minutes_held) filter (where held_tier = 'L3' and not is_paused)
+            as business_minutes_at_l3,
+        sum(business_minutes_held) filter (where held_tier = 'L4' and not is_paused)
+            as business_minutes_at_l4
     from events
     group by ticket_id
+),
+
+opened_clocks as (
+    select
+        tickets.ticket_id,
+        ticket_calendars.calendar,
+        business_clock(
+            tickets.opened_at,
+            ticket_calendars.clock_calendar,
+            intervals.start_at,
+            intervals.end_at,
+            intervals.minutes_before
+        ) as opened_business_clock
+    from tickets
+    inner join ticket_calendars on ticket_calendars.ticket_id = tickets.ticket_id
+    asof left join intervals
+        on intervals.calendar = ticket_calendars.clock_calendar
+        and tickets.opened_at >= intervals.start_at
 ),
 
 -- The whole timeline, for reconciling with the source's own counters (which count
@@ -111,6 +157,7 @@ last_escalation as (
         escalations.ticket_id,
         escalations.to_tier,
         escalations.picked_up_at,
+        escalations.picked_up_business_clock,
         escalations.event_index
     from escalations
     inner join escalation_summary
@@ -158,10 +205,12 @@ joined as (
         coalesce(escalation_summary.n_escalations, 0) as n_escalations,
         coalesce(escalation_summary.is_bounced_back, false) as is_bounced_back,
         first_escalation.escalated_at as first_escalated_at,
+        first_escalation.escalated_business_clock as first_escalated_business_clock,
         first_escalation.from_tier as first_escalation_from_tier,
         first_escalation.has_internal_note as first_escalation_has_internal_note,
         last_escalation.to_tier as last_escalation_to_tier,
         last_escalation.picked_up_at as last_escalation_picked_up_at,
+        last_escalation.picked_up_business_clock as last_escalation_picked_up_business_clock,
         handoffs_after_last_escalation.n_handoffs_after as n_handoffs_after_last_escalation,
         reviewed.is_unnecessary_reviewed,
         coalesce(whole_timeline.n_handoffs_all, 0) as n_handoffs_all,
@@ -173,12 +222,20 @@ joined as (
         capabilities.has_first_contact_signal,
         capabilities.has_kb_articles as source_has_kb_articles,
         least(tickets.opened_at, timeline.first_event_at) as clock_start_at,
+        opened_clocks.calendar,
+        least(opened_clocks.opened_business_clock, timeline.first_event_business_clock)
+            as clock_start_business_clock,
         settings.reporting_timezone,
         settings.week_start_offset,
         settings.quick_fix_minutes,
-        settings.early_escalation_minutes
+        settings.early_escalation_minutes,
+        clocks.late_escalation_clock,
+        clocks.early_escalation_clock,
+        clocks.quick_fix_clock
     from tickets
     cross join settings
+    cross join clocks
+    inner join opened_clocks on opened_clocks.ticket_id = tickets.ticket_id
     left join timeline on timeline.ticket_id = tickets.ticket_id
     left join whole_timeline on whole_timeline.ticket_id = tickets.ticket_id
     left join escalation_summary on escalation_summary.ticket_id = tickets.ticket_id
@@ -208,6 +265,11 @@ flagged as (
             when entry_tier = 'L1' and first_escalation_from_tier = 'L1'
                 then minutes_between(clock_start_at, first_escalated_at)
         end as minutes_to_escalate,
+        resolved_business_clock - clock_start_business_clock as business_minutes_to_resolve,
+        case
+            when entry_tier = 'L1' and first_escalation_from_tier = 'L1'
+                then first_escalated_business_clock - clock_start_business_clock
+        end as business_minutes_to_escalate,
         coalesce(category_key in (select value_key from l1_scope where kind = 'category'), false)
         or coalesce(
             resolution_code_key in (select value_key from l1_scope where kind = 'resolution_code'),
@@ -232,7 +294,10 @@ final as (
     select
         * exclude (
             reporting_timezone, week_start_offset, quick_fix_minutes, early_escalation_minutes,
-            first_escalation_has_internal_note
+            first_escalation_has_internal_note, late_escalation_clock, early_escalation_clock,
+            quick_fix_clock, first_event_business_clock, resolved_business_clock,
+            clock_start_business_clock, first_escalated_business_clock,
+            last_escalation_picked_up_business_clock
         ),
         case
             when state = 'resolved'
@@ -250,8 +315,14 @@ final as (
                     false
                 )
         end as is_first_contact_resolution,
-        minutes_to_escalate > late_threshold_minutes as is_late_escalation,
-        minutes_to_escalate < early_escalation_minutes
+        case late_escalation_clock
+            when 'business' then business_minutes_to_escalate
+            else minutes_to_escalate
+        end > late_threshold_minutes as is_late_escalation,
+        case early_escalation_clock
+            when 'business' then business_minutes_to_escalate
+            else minutes_to_escalate
+        end < early_escalation_minutes
         and not first_escalation_has_internal_note as is_early_escalation,
         is_escalated and is_in_l1_scope as is_unnecessary_by_scope,
         is_escalated and coalesce(has_l1_kb_article, false) as is_unnecessary_by_kb,
@@ -259,7 +330,11 @@ final as (
             is_escalated
             and last_escalation_to_tier = resolving_tier
             and n_handoffs_after_last_escalation = 0
-            and minutes_between(last_escalation_picked_up_at, resolved_at) <= quick_fix_minutes,
+            and case quick_fix_clock
+                when 'business'
+                    then resolved_business_clock - last_escalation_picked_up_business_clock
+                else minutes_between(last_escalation_picked_up_at, resolved_at)
+            end <= quick_fix_minutes,
             false
         ) as is_unnecessary_by_quick_fix,
         is_unnecessary_by_scope or is_unnecessary_by_kb or is_unnecessary_by_quick_fix

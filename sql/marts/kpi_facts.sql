@@ -79,6 +79,13 @@ resolved_tickets_cases as (
                 'measure': minutes_to_escalate::double
             },
             {
+                'fact': 'time_to_escalate_median_business_min',
+                'is_case': coalesce(minutes_to_escalate is not null and business_minutes_to_escalate is not null, false),
+                'numerator': null::double,
+                'denominator': null::double,
+                'measure': business_minutes_to_escalate::double
+            },
+            {
                 'fact': 'late_escalation_rate',
                 'is_case': coalesce(minutes_to_escalate is not null and is_late_escalation is not null, false),
                 'numerator': is_late_escalation::double,
@@ -135,11 +142,25 @@ resolved_tickets_cases as (
                 'measure': minutes_to_resolve::double
             },
             {
+                'fact': 'mttr_l1_only_median_business_min',
+                'is_case': coalesce(entry_tier = 'L1' and highest_tier = 'L1' and business_minutes_to_resolve is not null, false),
+                'numerator': null::double,
+                'denominator': null::double,
+                'measure': business_minutes_to_resolve::double
+            },
+            {
                 'fact': 'mttr_escalated_median_min',
                 'is_case': coalesce(is_escalated and minutes_to_resolve is not null, false),
                 'numerator': null::double,
                 'denominator': null::double,
                 'measure': minutes_to_resolve::double
+            },
+            {
+                'fact': 'mttr_escalated_median_business_min',
+                'is_case': coalesce(is_escalated and business_minutes_to_resolve is not null, false),
+                'numerator': null::double,
+                'denominator': null::double,
+                'measure': business_minutes_to_resolve::double
             },
             {
                 'fact': 'mttr_bounced_back_median_min',
@@ -149,11 +170,25 @@ resolved_tickets_cases as (
                 'measure': minutes_to_resolve::double
             },
             {
+                'fact': 'mttr_bounced_back_median_business_min',
+                'is_case': coalesce(is_bounced_back and business_minutes_to_resolve is not null, false),
+                'numerator': null::double,
+                'denominator': null::double,
+                'measure': business_minutes_to_resolve::double
+            },
+            {
                 'fact': 'mttr_unnecessary_median_min',
                 'is_case': coalesce(is_escalated and is_unnecessary and minutes_to_resolve is not null, false),
                 'numerator': null::double,
                 'denominator': null::double,
                 'measure': minutes_to_resolve::double
+            },
+            {
+                'fact': 'mttr_unnecessary_median_business_min',
+                'is_case': coalesce(is_escalated and is_unnecessary and business_minutes_to_resolve is not null, false),
+                'numerator': null::double,
+                'denominator': null::double,
+                'measure': business_minutes_to_resolve::double
             },
             {
                 'fact': 'sla_breach_rate_escalated',
@@ -177,10 +212,24 @@ resolved_tickets_cases as (
                 'measure': null::double
             },
             {
+                'fact': 'sla_clock_share_business_l1',
+                'is_case': coalesce(is_escalated and is_sla_breached and (coalesce(business_minutes_at_l1, 0)) is not null and (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0)) is not null, false),
+                'numerator': (coalesce(business_minutes_at_l1, 0))::double,
+                'denominator': (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0))::double,
+                'measure': null::double
+            },
+            {
                 'fact': 'sla_clock_share_l2',
                 'is_case': coalesce(is_escalated and is_sla_breached and (coalesce(minutes_at_l2, 0)) is not null and (coalesce(minutes_at_l1, 0) + coalesce(minutes_at_l2, 0) + coalesce(minutes_at_l3, 0) + coalesce(minutes_at_l4, 0)) is not null, false),
                 'numerator': (coalesce(minutes_at_l2, 0))::double,
                 'denominator': (coalesce(minutes_at_l1, 0) + coalesce(minutes_at_l2, 0) + coalesce(minutes_at_l3, 0) + coalesce(minutes_at_l4, 0))::double,
+                'measure': null::double
+            },
+            {
+                'fact': 'sla_clock_share_business_l2',
+                'is_case': coalesce(is_escalated and is_sla_breached and (coalesce(business_minutes_at_l2, 0)) is not null and (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0)) is not null, false),
+                'numerator': (coalesce(business_minutes_at_l2, 0))::double,
+                'denominator': (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0))::double,
                 'measure': null::double
             },
             {
@@ -191,10 +240,24 @@ resolved_tickets_cases as (
                 'measure': null::double
             },
             {
+                'fact': 'sla_clock_share_business_l3',
+                'is_case': coalesce(is_escalated and is_sla_breached and (coalesce(business_minutes_at_l3, 0)) is not null and (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0)) is not null, false),
+                'numerator': (coalesce(business_minutes_at_l3, 0))::double,
+                'denominator': (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0))::double,
+                'measure': null::double
+            },
+            {
                 'fact': 'sla_clock_share_l4',
                 'is_case': coalesce(is_escalated and is_sla_breached and (coalesce(minutes_at_l4, 0)) is not null and (coalesce(minutes_at_l1, 0) + coalesce(minutes_at_l2, 0) + coalesce(minutes_at_l3, 0) + coalesce(minutes_at_l4, 0)) is not null, false),
                 'numerator': (coalesce(minutes_at_l4, 0))::double,
                 'denominator': (coalesce(minutes_at_l1, 0) + coalesce(minutes_at_l2, 0) + coalesce(minutes_at_l3, 0) + coalesce(minutes_at_l4, 0))::double,
+                'measure': null::double
+            },
+            {
+                'fact': 'sla_clock_share_business_l4',
+                'is_case': coalesce(is_escalated and is_sla_breached and (coalesce(business_minutes_at_l4, 0)) is not null and (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0)) is not null, false),
+                'numerator': (coalesce(business_minutes_at_l4, 0))::double,
+                'denominator': (coalesce(business_minutes_at_l1, 0) + coalesce(business_minutes_at_l2, 0) + coalesce(business_minutes_at_l3, 0) + coalesce(business_minutes_at_l4, 0))::double,
                 'measure': null::double
             },
             {
@@ -373,6 +436,13 @@ escalations_cases as (
                 'numerator': null::double,
                 'denominator': null::double,
                 'measure': pickup_minutes::double
+            },
+            {
+                'fact': 'handoff_delay_median_business_min',
+                'is_case': coalesce(is_picked_up and business_pickup_minutes is not null, false),
+                'numerator': null::double,
+                'denominator': null::double,
+                'measure': business_pickup_minutes::double
             },
             {
                 'fact': 'never_picked_up_rate',

@@ -85,7 +85,7 @@ def test_documented_example_is_valid_and_covers_every_key():
     Config.model_validate(tomllib.loads(example))
     for key in Config.model_fields:
         assert key in text, f"docs/configuration.md does not document {key}"
-    for section in ("ingest", "escalation"):
+    for section in ("ingest", "escalation", "clocks"):
         sub = Config.model_fields[section].annotation
         for key in sub.model_fields:
             assert key in text, f"docs/configuration.md does not document {section}.{key}"

@@ -77,8 +77,11 @@ def _digest(frame: pl.DataFrame) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def tables(db: Path, config: Config) -> dict[str, pl.DataFrame]:
-    """kpi_weekly as stored, and `tierlens kpis` overall and by each grouping."""
+def tables(
+    db: Path, config: Config, metrics: list[str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """kpi_weekly as stored, and `tierlens kpis` overall and by each grouping (the
+    rows of `metrics` only, when given: KPIs added later leave the pins alone)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         weekly = pl.DataFrame(
@@ -89,13 +92,16 @@ def tables(db: Path, config: Config) -> dict[str, pl.DataFrame]:
         )
     finally:
         con.close()
-    return {"kpi_weekly": weekly, "kpis": kpi_table(db, config)} | {
+    found = {"kpi_weekly": weekly, "kpis": kpi_table(db, config)} | {
         "kpis by " + ",".join(by): kpi_table(db, config, by=list(by)) for by in GROUPINGS
     }
+    if metrics is None:
+        return found
+    return {name: frame.filter(pl.col("metric").is_in(metrics)) for name, frame in found.items()}
 
 
-def figures(db: Path, config: Config) -> dict[str, object]:
-    found = tables(db, config)
+def figures(db: Path, config: Config, metrics: list[str] | None = None) -> dict[str, object]:
+    found = tables(db, config, metrics)
     overall = _rounded(found.pop("kpis")).select("metric", *FIGURE_COLUMNS, "target", "status")
     digests = {name: _digest(frame) for name, frame in found.items()}
     return {

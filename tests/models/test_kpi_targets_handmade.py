@@ -28,6 +28,8 @@ EXPECTED: dict[str, tuple[float, str, str]] = {
     "pingpong_rate": (2 / 6, "< 10%", "red"),  # 33%: red above 20%
     "reopen_rate": (1 / 9, "< 5%", "red"),  # 11.1%: red above 10%
     "handoff_delay_median_min": (8.0, "< 30 min", "green"),
+    # no calendar: business time is wall-clock time; the twin has the same target
+    "handoff_delay_median_business_min": (8.0, "< 30 min", "green"),
     "pickup_within_target_rate": (1 / 2, ">= 90%", "red"),  # red below 75%
     "note_completeness_rate": (1 / 7, ">= 90%", "red"),  # red below 80%
     "kb_deflection_rate": (1 / 9, ">= 40%", "red"),  # red below 25%

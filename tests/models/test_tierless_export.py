@@ -59,8 +59,8 @@ def test_build_warns_and_kpis_say_what_is_missing(tmp_path):
     # without tiers: ping-pong (A1 has a handoff), reopen (A2) and the backlog (A3)
     assert shown == ["pingpong_rate", "reopen_rate", "backlog_open_tickets"]
     need_tiers = [m.name for m in METRICS if m.needs_tiers]
-    assert len(METRICS) == 47 and len(need_tiers) == 42
-    assert (f"42 KPIs need tiers: no group matched the tier map and the export has no tier "
+    assert len(METRICS) == 64 and len(need_tiers) == 59
+    assert (f"59 KPIs need tiers: no group matched the tier map and the export has no tier "
             f"column; see docs/configuration.md#tier-map ({', '.join(need_tiers)})") in run.err
     # the two tier-free KPIs that have no value: no first-contact or SLA data in the export
     assert ("2 KPIs have no value: the export has no data for them (no SLA verdicts, knowledge "
