@@ -378,6 +378,9 @@ def report(
         typer.Option(help="file to write (default: reports/tierlens-YYYY-Www.html)"),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="html or pdf (needs Chromium)")] = "html",
+    clock: Annotated[
+        str, typer.Option(help="durations on the wall clock or in business hours: wall, business")
+    ] = "wall",
     db: DbOption = Path(DEFAULT_DB),
 ) -> None:
     """Write the weekly scorecard as one self-contained HTML (or PDF) file."""
@@ -390,7 +393,12 @@ def report(
         check_chromium(CHROMIUM)
     # any text: write_report refuses a format other than html or pdf with a message
     result = write_report(
-        db, _week(week), partner=partner, out=out and _output(out), fmt=cast("Format", fmt)
+        db,
+        _week(week),
+        partner=partner,
+        out=out and _output(out),
+        fmt=cast("Format", fmt),
+        clock=clock,
     )
     say(
         f"wrote the report for the week of {result.week} (build {result.build_id}) "

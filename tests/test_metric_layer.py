@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from pipelines.metrics import METRICS, STOCK_METRICS, UnknownMetricError, known, metric
+from pipelines.metrics import (
+    METRICS,
+    STOCK_METRICS,
+    UnknownMetricError,
+    for_clock,
+    known,
+    metric,
+)
 from pipelines.metrics.catalogue import generate
 from pipelines.metrics.declare import Metric
 from pipelines.metrics.sql import facts, kpi_facts_sql
@@ -72,3 +79,33 @@ def test_metrics_over_the_same_cases_share_one_fact():
 
 def test_the_backlog_is_the_only_stock():
     assert STOCK_METRICS == ("backlog_open_tickets",)
+
+
+def test_for_clock_shows_one_clock_of_each_duration():
+    names = [
+        "escalation_rate",
+        "handoff_delay_median_min",
+        "handoff_delay_median_business_min",
+        "handoff_delay_p90_min",
+    ]
+    assert for_clock(names, "wall") == [
+        "escalation_rate",
+        "handoff_delay_median_min",
+        "handoff_delay_p90_min",
+    ]
+    # the p90's twin is not among the names: it stays on the wall clock
+    assert for_clock(names, "business") == [
+        "escalation_rate",
+        "handoff_delay_median_business_min",
+        "handoff_delay_p90_min",
+    ]
+
+
+def test_every_duration_kpi_has_a_business_twin():
+    durations = [m for m in METRICS if m.clock == "wall" and m.unit in ("min", "x")]
+    assert durations and all(m.business is not None for m in durations)
+    twins = {m.name: m for m in METRICS if m.wall_twin}
+    assert set(twins) == {m.business.name for m in durations} | {
+        f"sla_clock_share_business_l{t}" for t in range(1, 5)
+    }
+    assert all(twins[m.business.name].target == m.target for m in durations)

@@ -9,13 +9,14 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context
-from pipelines.metrics import METRICS
+from pipelines.metrics import METRICS, for_clock
 from pipelines.presentation.filters import week_window
 from pipelines.presentation.format import label_expr, value_expr
 from pipelines.presentation.stats import scorecard_tiles, verdict
 from pipelines.presentation.tiles import TILE_CSS, tiles_html
 
 SPARK_WEEKS = 12
+CLOCKS = {"wall": "Wall clock", "business": "Business hours"}
 
 
 def _week_options(weeks: list[date], since: date | None, until: date | None) -> list[date]:
@@ -43,8 +44,18 @@ def render() -> None:
     )
     since, until = week_window(week, SPARK_WEEKS)
     weekly = data.weekly_kpis(snap, filters.with_weeks(since, until))
+    clock = st.radio(
+        "Clock",
+        options=list(CLOCKS),
+        format_func=CLOCKS.__getitem__,
+        horizontal=True,
+        key="scorecard_clock",
+        help="Business hours: durations count only the working hours of each ticket's "
+        "calendar ([calendars] in tierlens.toml); a ticket with no calendar counts "
+        "wall-clock time.",
+    )
     targets = data.targets(snap)
-    metrics = [m.name for m in METRICS if m.name in targets]
+    metrics = for_clock([m.name for m in METRICS if m.name in targets], clock)
     tiles = scorecard_tiles(weekly, week, metrics)
     this_week = weekly.filter(pl.col("week_start") == week)
     if this_week.is_empty() or this_week["sample"].sum() == 0:
@@ -58,7 +69,8 @@ def render() -> None:
     st.markdown(f"#### :{colour}[{line}]")
     st.caption(
         f"Week of {week:%d %b %Y}, {filters.describe()}. Open tickets now: "
-        f"{data.backlog(snap, filters):,}. Sparklines: the last {SPARK_WEEKS} weeks."
+        f"{data.backlog(snap, filters):,}. Sparklines: the last {SPARK_WEEKS} weeks. "
+        f"Durations: {CLOCKS[clock].lower()}."
     )
     st.html(TILE_CSS + tiles_html(tiles, data.min_sample(snap)))
     # A toggle, not an expander: an expander's table is drawn even while it is closed,

@@ -82,11 +82,23 @@ def render() -> None:
     )
     in_scope = events.filter(pl.col("is_in_scope"))
     queue_minutes = in_scope.filter(pl.col("status_class") == "queue")["minutes"].sum()
-    cols = st.columns(4)
+    cols = st.columns(6)
     cols[0].metric("Events", f"{events.height}")
     cols[1].metric("Handoffs", f"{int(in_scope['is_handoff'].sum())}")
     cols[2].metric("Escalations", f"{ticket.get('n_escalations') or 0}")
     cols[3].metric("Time in queue", f"{queue_minutes:,.0f} min")
+    cols[4].metric(
+        "Business time",
+        f"{in_scope['business_minutes'].sum():,.0f} min",
+        help=f"Minutes inside the working hours of the ticket's calendar "
+        f"({ticket.get('calendar') or 'none: wall-clock time'}), up to the resolution.",
+    )
+    cols[5].metric(
+        "Paused (waiting)",
+        f"{in_scope.filter(pl.col('is_paused'))['business_minutes'].sum():,.0f} min",
+        help="Business minutes the ticket waited on the user or a vendor: not charged "
+        "to the tier holding it.",
+    )
     flags = _flags(ticket)
     st.markdown(
         "**KPI flags:** " + (" ".join(f":orange-badge[{f}]" for f in flags) if flags else "none")
@@ -109,6 +121,10 @@ def render() -> None:
             pl.col("held_agent").alias("agent"),
             "status",
             pl.col("minutes").round(1).alias("minutes held"),
+            pl.col("business_minutes").round(1).alias("business minutes"),
+            pl.when(pl.col("is_paused")).then(pl.lit("paused")).otherwise(pl.lit("")).alias(
+                "clock"
+            ),
             pl.when(pl.col("is_handoff"))
             .then(pl.lit("handoff"))
             .otherwise(pl.lit(""))

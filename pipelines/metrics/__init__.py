@@ -29,6 +29,7 @@ __all__ = [
     "default_targets",
     "dimension",
     "fact_model",
+    "for_clock",
     "known",
     "metric",
     "unknown_metric_message",
@@ -105,6 +106,17 @@ def dimension(name: str) -> Dimension:
         if d.name == name:
             return d
     raise KeyError(f"unknown dimension {name!r}; choose from {', '.join(DIMENSION_NAMES)}")
+
+
+def for_clock(names: Iterable[str], clock: str) -> list[str]:
+    """`names` as shown on one clock: on "wall" without the business twins; on
+    "business" each KPI whose twin is among `names` replaced by the twin."""
+    chosen = list(names)
+    wall = [n for n in chosen if metric(n).clock == "wall"]
+    if clock == "wall":
+        return wall
+    twins = {m.wall_twin: m.name for m in METRICS if m.wall_twin}
+    return [twins[n] if twins.get(n) in chosen else n for n in wall]
 
 
 def default_targets() -> dict[str, Target]:

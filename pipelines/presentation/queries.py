@@ -413,7 +413,8 @@ def ticket_events(snapshot: str, ticket_id: str) -> pl.DataFrame:
             coalesce(lead(event_at) over (order by event_index), event_at) as "end",
             held_group, held_tier, held_agent, status, status_class,
             note_kind, note_text, is_in_scope, is_handoff, is_tier_rise, is_tier_drop,
-            is_reopen, coalesce(minutes_held, 0) as minutes
+            is_reopen, coalesce(minutes_held, 0) as minutes,
+            coalesce(business_minutes_held, 0) as business_minutes, is_paused
         from analytics.ticket_events where ticket_id = $id
         order by event_index
         """,

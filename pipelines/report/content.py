@@ -12,7 +12,7 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.metrics import METRICS, STOCK_METRICS, known
+from pipelines.metrics import METRICS, STOCK_METRICS, for_clock, known
 from pipelines.presentation import charts, queries as data
 from pipelines.presentation.filters import Filters, week_window
 from pipelines.presentation.stats import (
@@ -46,6 +46,7 @@ class Scope:
     snapshot: str
     week: date
     partner: str | None
+    clock: str = "wall"  # durations on the wall clock or in business hours
 
     @property
     def partners(self) -> tuple[str, ...]:
@@ -65,7 +66,7 @@ class Scope:
 
 def _target_metrics(scope: Scope) -> list[str]:
     targets = data.targets(scope.snapshot)
-    return [m.name for m in METRICS if m.name in targets]
+    return for_clock([m.name for m in METRICS if m.name in targets], scope.clock)
 
 
 # ---------------------------------------------------------------- scorecard

@@ -5,6 +5,7 @@
 -- test not_null: ticket_id, event_index, event_at, is_in_scope, minutes_held
 -- test relationships: ticket_id -> fct_tickets.ticket_id
 -- test expression: minutes_held >= 0
+-- test expression: business_minutes_held between 0 and minutes_held + 1e-6
 -- test expression: is_tier_change = (is_tier_rise or is_tier_drop)
 -- test expression: not (is_tier_rise and is_tier_drop)
 
@@ -31,7 +32,9 @@ final as (
         is_tier_rise,
         is_tier_drop,
         is_reopen,
-        minutes_held
+        minutes_held,
+        business_minutes_held,
+        is_paused
     from events
 )
 

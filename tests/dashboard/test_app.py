@@ -299,3 +299,22 @@ def test_empty_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     at = app_test(db, monkeypatch).run()
     assert not at.exception
     assert "no resolved tickets" in at.info[0].value
+
+
+def test_scorecard_switches_durations_to_business_hours(
+    sample_db: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The clock toggle swaps each duration tile for its business-hours twin. The
+    sample has no calendar, so business time is wall-clock time: same value."""
+    at = open_page(app_test(sample_db, monkeypatch), "scorecard")
+    wall = _tiles(at)
+    wall_label = "Handoff delay to pickup (median)"
+    business_label = f"{wall_label} (business hours)"
+    assert wall_label in wall and business_label not in wall
+    at.radio(key="scorecard_clock").set_value("business").run()
+    assert not at.exception
+    business = _tiles(at)
+    assert business_label in business and wall_label not in business
+    assert business[business_label] == wall[wall_label]
+    assert len(business) == len(wall) == 14
+    assert "Durations: business hours." in "".join(c.value for c in at.caption)

@@ -123,3 +123,33 @@ def test_cli_report_and_friendly_errors(reviewed_db: Path, tmp_path: Path):
     assert nobody.exit_code == 2 and "no partner 'Nobody'" in nobody.output
     fmt = runner.invoke(app, ["report", "--db", str(reviewed_db), "--format", "docx"])
     assert fmt.exit_code == 2 and "html or pdf" in fmt.output
+
+
+def test_the_report_shows_durations_on_the_clock_asked_for(reviewed_db: Path, tmp_path: Path):
+    wall_label = "Handoff delay to pickup (median)"
+    wall = write_report(reviewed_db, None, out=tmp_path / "wall.html").path.read_text()
+    business = write_report(
+        reviewed_db, None, out=tmp_path / "business.html", clock="business"
+    ).path.read_text()
+    assert "Durations in wall-clock time." in wall and f"{wall_label}<" in wall
+    assert f"{wall_label} (business hours)" not in wall
+    assert "Durations in business hours of each ticket" in business
+    assert f"{wall_label} (business hours)" in business and f"{wall_label}<" not in business
+
+
+def test_an_unknown_clock_is_one_line_error(reviewed_db: Path, tmp_path: Path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--db",
+            str(reviewed_db),
+            "--clock",
+            "sundial",
+            "--out",
+            str(tmp_path / "r.html"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--clock: 'sundial' is not one of wall, business" in result.output
+    assert "Traceback" not in result.output
