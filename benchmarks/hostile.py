@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.report import HOSTILE_END, HOSTILE_START, hostile_section
-from benchmarks.run import REPORT, RESULTS as MAIN_RESULTS, ROOT, TIERLENS, dataset, log, measured
+from benchmarks.run import ROOT, TIERLENS, dataset, git_commit, log, measured, write_section
 
 RESULTS = ROOT / "benchmarks" / "results" / "hostile.json"
 KINDS = ("unclosed_quote", "quote_in_value", "latin1_byte", "nul_byte")
@@ -72,29 +71,6 @@ def _ingest(tickets: Path, events: Path, db: Path, code: Path = ROOT) -> dict:
         con.close()
     return {"seconds": run["seconds"], "rss_mb": run["rss_mb"], "read": read,
             "loaded": loaded, "rejected": rejected}
-
-
-def _git_commit(where: Path = ROOT) -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where,
-                         capture_output=True, text=True, check=False)
-    return out.stdout.strip() or "?"
-
-
-def _write_section(result: dict) -> None:
-    """Put the section into docs/performance.md (replacing an earlier one), and into
-    the main results so that `make bench` keeps it."""
-    section = "\n".join(hostile_section(result))
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Performance\n"
-    if HOSTILE_START in text and HOSTILE_END in text:
-        head, rest = text.split(HOSTILE_START, 1)
-        text = head + section.rstrip("\n") + rest.split(HOSTILE_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    REPORT.write_text(text, encoding="utf-8")
-    if MAIN_RESULTS.exists():
-        main = json.loads(MAIN_RESULTS.read_text())
-        main["hostile"] = result
-        MAIN_RESULTS.write_text(json.dumps(main, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,13 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         result["before_rss_mb"] = max(r["rss_mb"] for r in runs["before"])
         result["clean_vs_before"] = result["clean_seconds"] / result["before_seconds"]
     result.update(runs=args.runs, date=datetime.now(UTC).strftime("%Y-%m-%d"),
-                  commit=_git_commit(),
-                  before=_git_commit(args.compare_with) if args.compare_with else None)
+                  commit=git_commit(),
+                  before=git_commit(args.compare_with) if args.compare_with else None)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     log(json.dumps(result))
     if args.write_report:
-        _write_section(result)
+        write_section("hostile", result, hostile_section(result), HOSTILE_START, HOSTILE_END)
     return 0 if result["nothing_lost"] else 1
 
 

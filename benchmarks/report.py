@@ -452,6 +452,51 @@ def hostile_section(h: dict) -> list[str]:
     return out
 
 
+BUSINESS_START = "<!-- business hours: written by python -m benchmarks.business_hours -->"
+BUSINESS_END = "<!-- /business hours -->"
+BUSINESS_TARGET_RATIO = 1.20
+
+
+def business_hours_section(r: dict) -> list[str]:
+    """The cost of business-hours clocks (benchmarks/business_hours.py)."""
+    ratio = r["calendar_seconds"] / r["before_seconds"] if "before_seconds" in r else None
+    verdict = (
+        f"**target met** ({ratio:.2f}x, target {BUSINESS_TARGET_RATIO:.2f}x)"
+        if ratio is not None and ratio <= BUSINESS_TARGET_RATIO
+        else f"**target missed** ({ratio:.2f}x)" if ratio is not None else "no baseline run"
+    )
+    rows = [("no calendar (business = wall)", "wall"), ("calendars, every ticket", "calendar")]
+    if "before_seconds" in r:
+        rows.insert(0, (f"before calendars (`{r.get('before', '?')}`)", "before"))
+    base = r.get("before_seconds", r["wall_seconds"])
+    out = [
+        BUSINESS_START,
+        "## Business-hours clocks",
+        "",
+        f"`python -m benchmarks.business_hours --tickets {r['tickets']}` (run {r['date']} at "
+        f"commit `{r['commit']}`): `tierlens build` of the generator's {r['tickets']:,} "
+        f"tickets ({r['events']:,} events), medians of {r['runs']} runs each, in turn. "
+        "With calendars, every partner's tickets are on London office hours with England's "
+        f"holidays and P1 on 24x7: {verdict}.",
+        "",
+        "| build | wall (median) | peak RSS | ratio |",
+        "|---|---|---|---|",
+        *(
+            f"| {label} | {r[f'{key}_seconds']:.1f} s | {r[f'{key}_rss_mb']:,.0f} MB | "
+            f"{r[f'{key}_seconds'] / base:.2f} |"
+            for label, key in rows
+        ),
+        "",
+        "The business clock is one ASOF join of the events (and of the tickets' opening "
+        "times) to the calendars' working intervals; with no calendar the join has no "
+        "interval to find and the clock is the wall clock.",
+        BUSINESS_END,
+        "",
+    ]
+    return out
+
+
+
 def render(results: dict) -> str:
     sizes = results.get("sizes", {})
     m = results.get("machine", {})
@@ -481,6 +526,8 @@ def render(results: dict) -> str:
     out += _growth(sizes)
     if results.get("hostile"):
         out += hostile_section(results["hostile"])
+    if results.get("business_hours"):
+        out += business_hours_section(results["business_hours"])
     if OPTIMISATIONS:
         out += ["## What was changed", ""]
         out += [

@@ -68,6 +68,36 @@ def measured(cmd: list[str], *, cwd: Path = ROOT, env: dict | None = None) -> di
     return {"seconds": wall, "rss_mb": usage.ru_maxrss / 1024, "stdout": stdout}
 
 
+def git_commit(where: Path = ROOT) -> str:
+    """The short commit of the checkout at `where`, or "?"."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True,
+            check=False,
+        )
+    except OSError:
+        return "?"
+    return out.stdout.strip() or "?"
+
+
+def write_section(key: str, result: dict, lines: list[str], start: str, end: str) -> None:
+    """Put a side benchmark's section into docs/performance.md between its markers
+    (replacing an earlier one), and its result into the main results under `key`,
+    so that `make bench` renders it again."""
+    section = "\n".join(lines)
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Performance\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    REPORT.write_text(text, encoding="utf-8")
+    if RESULTS.exists():
+        main = json.loads(RESULTS.read_text())
+        main[key] = result
+        RESULTS.write_text(json.dumps(main, indent=2) + "\n")
+
+
 def dataset(n: int, seed: int) -> dict:
     """The CSV exports for n tickets (generated once, then reused)."""
     folder = DATA / f"csv_{n}_seed{seed}"
@@ -240,19 +270,6 @@ def machine() -> dict:
     }
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Tierlens benchmarks at MSP scale")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="tickets per dataset, comma-sep")
@@ -289,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if not args.report_only:
         results["machine"] = machine()
-        results["commit"] = _git_commit()
+        results["commit"] = git_commit()
         results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         for n in (int(s) for s in args.sizes.split(",") if s.strip()):
             results["sizes"][str(n)] = bench_size(n, args)

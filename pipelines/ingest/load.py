@@ -119,14 +119,21 @@ def upsert_tickets(
     A new ticket is inserted as it is. A stored ticket takes the batch's values only
     for the columns the file has (`present`, default all): a column a file lacks
     never overwrites what is stored. When the stored and the new row both carry
-    updated_at (the export's own time of the row), the newer wins; otherwise the
-    later batch wins. A row that loses still fills the stored row's blanks. Within
+    updated_at (the export's own time of the row), the newer wins; a row of a file
+    with updated_at whose own time is missing or unreadable loses to a stored row
+    with a time; otherwise the later batch wins. A row that loses still fills the
+    stored row's blanks. Within
     one file, a repeated ticket_id keeps its newest row (updated_at, then line)."""
     cols = [c for c in TICKET_COLUMNS if c != "ticket_id"]
     given = set(cols if present is None else present)
     latest, merged = f"{typed}_latest", f"{typed}_merged"
-    wins = "(t.ticket_id is null or t.updated_at is null or l.updated_at is null " \
-           "or l.updated_at >= t.updated_at)"
+    # The new row wins when it is new, when the stored row has no time, or when it is
+    # at least as new. A row of a file without updated_at has no time to compare: the
+    # later batch wins. A row of a file with the column whose own time is missing or
+    # unreadable cannot show it is newer than a stored row that has one: it only
+    # fills blanks (a damaged snapshot must not replace a later one).
+    unknown = "" if "updated_at" in given else " or l.updated_at is null"
+    wins = f"(t.ticket_id is null or t.updated_at is null{unknown} or l.updated_at >= t.updated_at)"
 
     def pick(c: str) -> str:
         if c not in given:  # the file does not have it: keep what is stored

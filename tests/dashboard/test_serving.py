@@ -40,6 +40,8 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
     "is_tier_drop",
     "is_reopen",
     "minutes_held",
+    "business_minutes_held",
+    "is_paused",
 )
 
 

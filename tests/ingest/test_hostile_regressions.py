@@ -201,3 +201,20 @@ def test_unreadable_updated_at_keeps_the_ticket(make, db: Path) -> None:
     assert _counts(run_ingest([path], db_path=db)) == (2, 2, 0)
     assert query(db, "select ticket_id, client, updated_at is null from raw.tickets "
                      "order by 1") == [("T1", "Acme", "true"), ("T2", "Globex", "false")]
+
+
+def test_a_row_whose_time_cannot_be_read_does_not_replace_a_timed_one(make, db: Path) -> None:
+    """Found by the ServiceNow split property test: an older snapshot whose
+    sys_updated_at is damaged, loaded after the newest one, replaced it. A row with
+    no readable time cannot show it is newer: it only fills blanks. A file without
+    the column still wins as the later batch."""
+    timed = make("timed.csv", "ticket_id,priority,client,updated_at\nT1,P1,,2016-03-09 09:15\n")
+    damaged = make("damaged.csv", "ticket_id,priority,client,updated_at\nT1,P4,Acme,32-03-2016\n")
+    untimed = make("untimed.csv", "ticket_id,priority\nT1,P2\n")
+    run_ingest([timed], db_path=db)
+    run_ingest([damaged], db_path=db)
+    assert query(db, "select priority, client, strftime(updated_at, '%d') from raw.tickets") == [
+        ("P1", "Acme", "09")
+    ]
+    run_ingest([untimed], db_path=db)
+    assert query(db, "select priority, client from raw.tickets") == [("P2", "Acme")]
