@@ -31,6 +31,7 @@ from pipelines.db import connect, require_database, scalar
 from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.metrics.sql import stale_models
+from pipelines.models.calendar_coverage import print_calendar_warnings
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import Model, discover
 from pipelines.models.quarantine import (
@@ -278,6 +279,7 @@ def run_build(
     else:
         quarantined = print_warning(con, console)
         print_no_tier_warning(con, console)
+        print_calendar_warnings(con, console)
         pause_at("after_commit")
         publish_snapshot(con, db_path, build_id, sql_dir=sql_dir)
         pause_at("after_publish")

@@ -221,3 +221,32 @@ def test_the_pickup_target_reads_the_clock_the_config_names(tmp_path):
         ).fetchone()[0]
         c.close()
     assert results == {"business": True, "wall": False}
+
+
+def test_a_calendar_rule_that_matches_no_ticket_is_named_at_build(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from pipelines.models.runner import run_build
+    from tests.models.timelines import load
+
+    config = CONFIG.model_copy(
+        update={
+            "calendar_map": [
+                *CONFIG.calendar_map,
+                CONFIG.calendar_map[-1].model_copy(update={"partner": "Acme Ltd"}),
+            ]
+        }
+    )
+    db = tmp_path / "w.duckdb"
+    load(db, [handoff_ticket("weekend")])
+    out = io.StringIO()
+    run_build(db, config, console=Console(file=out, width=300))
+    lines = [line for line in out.getvalue().splitlines() if "calendar_map" in line]
+    # the P1, c-sun, c-split, c-night and c-change rules match no ticket here either
+    assert lines[-1] == (
+        "warning: calendar_map.6 (partner 'Acme Ltd' -> std) matches no ticket: check the "
+        "names against the export (they are compared exactly)"
+    )
+    assert len(lines) == 6
