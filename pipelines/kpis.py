@@ -103,12 +103,12 @@ _WEEKLY_DIMENSIONS = {"partner": "partner"}
 
 
 def weekly_query(by: list[str]) -> str | None:
-    """The same table as `kpi_query(by, partner_targets="partner" in by)` read from
-    the kpi_weekly mart, when it holds exactly these groups; else None.
+    """The same table as `kpi_query(by)` read from the kpi_weekly mart, when it holds
+    exactly these groups; else None.
 
-    kpi_weekly is kpi_facts aggregated by week and by week x one dimension with the
-    same macros and targets, so its rows are the answer: a lookup instead of an
-    aggregation over every fact (20 million rows at a million tickets)."""
+    kpi_weekly is the same query grouped by week and by week x one dimension, so its
+    rows are the answer: a lookup instead of an aggregation over every fact (20
+    million rows at a million tickets)."""
     if "week" not in by or len(by) > 2:
         return None
     others = [b for b in by if b != "week"]
@@ -139,14 +139,11 @@ def weekly_query(by: list[str]) -> str | None:
     """
 
 
-def _has_kpi_weekly(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        scalar(
-            con,
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'analytics' and table_name = 'kpi_weekly'",
-        )
-    )
+def _published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'analytics'"
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def kpi_table(
@@ -163,7 +160,13 @@ def kpi_table(
     params = {"since": _parse_date(since, "--since"), "until": _parse_date(until, "--until")}
     con, _pointer = open_snapshot(db_path)
     try:
-        sql = weekly_query(dims) if _has_kpi_weekly(con) else None
+        tables = _published_tables(con)
+        if "kpi_targets" not in tables:
+            raise TierlensError(
+                f"{db_path}: its last build was made by an earlier Tierlens (no kpi_targets); "
+                f"run `tierlens build --db {db_path}` to rebuild it"
+            )
+        sql = weekly_query(dims) if "kpi_weekly" in tables else None
         if sql is None:
             sql = kpi_query(dims)
         return polars_frame(con.sql(sql, params=params))

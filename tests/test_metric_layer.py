@@ -109,3 +109,26 @@ def test_every_duration_kpi_has_a_business_twin():
         f"sla_clock_share_business_l{t}" for t in range(1, 5)
     }
     assert all(twins[m.business.name].target == m.target for m in durations)
+
+
+def test_kpis_on_a_build_from_before_the_metric_layer_ask_for_a_rebuild(tmp_path):
+    """A snapshot published by an earlier Tierlens has no kpi_targets: `tierlens kpis`
+    says to rebuild, in one line, instead of failing on a missing table."""
+    import duckdb
+
+    from pipelines.serving import read_pointer
+    from tests.cli_run import one_line_error, tierlens
+    from tests.models.timelines import Ev, Ticket, build
+
+    db = tmp_path / "old.duckdb"
+    build(
+        db, [Ticket("T1", [Ev(0, "SD-L1", "L1", "New"), Ev(5, "SD-L1", "L1", "Resolved")])]
+    ).close()
+    pointer = read_pointer(db)
+    assert pointer is not None
+    con = duckdb.connect(str(pointer.snapshot))
+    con.execute("drop table analytics.kpi_targets")
+    con.close()
+    line = one_line_error(tierlens("kpis", "--db", db, cwd=tmp_path))
+    assert "made by an earlier Tierlens (no kpi_targets)" in line
+    assert f"run `tierlens build --db {db}`" in line
