@@ -114,8 +114,8 @@ DECLARED: tuple[Metric, ...] = (
     Metric(
         name="bounceback_rate",
         label="Bounceback",
-        description="Of the escalations, the share sent back down to the tier that "
-        "escalated (without being resolved above).",
+        description="Of the escalations, the share whose next tier change sends the "
+        "ticket back down.",
         model="escalations",
         stat="rate",
         numerator="is_bounceback",
@@ -126,7 +126,8 @@ DECLARED: tuple[Metric, ...] = (
     Metric(
         name="reescalation_rate",
         label="Re-escalation L2 to L3+",
-        description="Of the escalations from L1 to L2, the share escalated again to L3 or above.",
+        description="Of the escalations from L1 to L2, the share whose next tier change is "
+        "a further rise (to L3 or above).",
         model="escalations",
         stat="rate",
         cases="is_l1_to_l2",
