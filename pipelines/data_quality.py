@@ -1,11 +1,13 @@
 """The data-quality queries, shared by `tierlens reconcile` and the dashboard's
 data-quality page, so both show the same figures from the same SQL.
 
-They read tables that are both in a build of the main file and in its serving
-snapshot: analytics.fct_tickets, int_group_tiers and int_status_classes. Each
-function takes an open connection (or cursor) and, for the ticket-level queries, an
-optional WHERE clause over fct_tickets' columns with its parameters (the dashboard's
-filters); it returns a polars frame.
+The figures are models of the build (sql/serving/dq_*.sql, with their data tests),
+in the main file and in its serving snapshot: dq_counter_checks (one row per ticket
+and counter), dq_unmapped_groups and dq_unknown_statuses. Each function takes an
+open connection (or cursor) and, for the ticket-level queries, an optional WHERE
+clause over the ticket columns of dq_counter_checks (partner, client, category,
+priority, entry_group: the dashboard's filters) with its parameters; it returns a
+polars frame.
 
 Reconciliation compares, per ticket whose source reports the counter:
 
@@ -58,11 +60,16 @@ def per_ticket_sql(where: str = "true") -> str:
     """One row per ticket: each counter as reported, derived (all / in scope), and
     whether it is measurable."""
     cols = ", ".join(
-        f"{rep} as {name}_reported, {all_} as {name}_all, {scope} as {name}_in_scope, "
-        f"{can} as {name}_measurable"
-        for name, (rep, all_, scope, can) in COUNTERS.items()
+        f"any_value(reported) filter (where counter = '{name}') as {name}_reported, "
+        f"any_value(derived_all) filter (where counter = '{name}') as {name}_all, "
+        f"any_value(derived_in_scope) filter (where counter = '{name}') as {name}_in_scope, "
+        f"any_value(is_measurable) filter (where counter = '{name}') as {name}_measurable"
+        for name in COUNTERS
     )
-    return f"select ticket_id, source, {cols} from analytics.fct_tickets where {where}"
+    return (
+        f"select ticket_id, any_value(source) as source, {cols} "
+        f"from analytics.dq_counter_checks where {where} group by ticket_id"
+    )
 
 
 def per_ticket(
@@ -77,28 +84,34 @@ def counter_summary(
     """Per counter, over the tickets whose source reports it: how many, how many are
     measurable, agree, disagree (over all events; and agree in scope), the share
     agreeing among the measurable ones (null when none is), and the sums."""
-    parts = [
-        f"""select '{name}' as counter,
-                count(*) as n_tickets,
-                count(*) filter (where {can}) as n_measurable,
-                count(*) filter (where not {can}) as n_not_measurable,
-                count(*) filter (where {can} and {rep} = {all_}) as n_agree_all,
-                count(*) filter (where {can} and {rep} <> {all_}) as n_disagree_all,
-                count(*) filter (where {can} and {rep} = {scope}) as n_agree_in_scope,
-                count(*) filter (where {can} and {rep} > {all_}) as n_reported_higher,
-                count(*) filter (where {can} and {rep} < {all_}) as n_reported_lower,
-                coalesce(sum({rep}) filter (where {can}), 0)::bigint as total_reported,
-                coalesce(sum({all_}) filter (where {can}), 0)::bigint as total_all,
-                coalesce(sum({scope}) filter (where {can}), 0)::bigint as total_in_scope
-            from analytics.fct_tickets where ({where}) and {rep} is not null"""
-        for name, (rep, all_, scope, can) in COUNTERS.items()
-    ]
     return _frame(
         con,
-        f"""select *,
-                round(n_agree_all / nullif(n_measurable, 0), 4) as share_agree_all,
-                round(n_agree_in_scope / nullif(n_measurable, 0), 4) as share_agree_in_scope
-            from ({" union all ".join(parts)}) order by counter""",
+        f"""select
+                counter,
+                count(*) as n_tickets,
+                count(*) filter (where is_measurable) as n_measurable,
+                count(*) filter (where not is_measurable) as n_not_measurable,
+                count(*) filter (where agrees_all) as n_agree_all,
+                count(*) filter (where is_measurable and not agrees_all) as n_disagree_all,
+                count(*) filter (where agrees_in_scope) as n_agree_in_scope,
+                count(*) filter (where is_measurable and reported > derived_all)
+                    as n_reported_higher,
+                count(*) filter (where is_measurable and reported < derived_all)
+                    as n_reported_lower,
+                coalesce(sum(reported) filter (where is_measurable), 0)::bigint
+                    as total_reported,
+                coalesce(sum(derived_all) filter (where is_measurable), 0)::bigint as total_all,
+                coalesce(sum(derived_in_scope) filter (where is_measurable), 0)::bigint
+                    as total_in_scope,
+                round(count(*) filter (where agrees_all)
+                    / nullif(count(*) filter (where is_measurable), 0), 4) as share_agree_all,
+                round(count(*) filter (where agrees_in_scope)
+                    / nullif(count(*) filter (where is_measurable), 0), 4)
+                    as share_agree_in_scope
+            from analytics.dq_counter_checks
+            where ({where}) and reported is not null
+            group by counter
+            order by counter""",
         params,
     )
 
@@ -111,16 +124,17 @@ def disagreements(
 ) -> pl.DataFrame:
     """Up to `limit` measurable tickets per counter whose reported count differs from
     the one derived over all events, largest gaps first."""
-    parts = [
-        f"""select * from (
-                select '{name}' as counter, ticket_id, {rep} as reported,
-                    {all_} as derived_all, {scope} as derived_in_scope
-                from analytics.fct_tickets
-                where ({where}) and {can} and {rep} is not null and {rep} <> {all_}
-                order by abs({rep} - {all_}) desc, ticket_id limit {int(limit)})"""
-        for name, (rep, all_, scope, can) in COUNTERS.items()
-    ]
-    return _frame(con, " union all ".join(parts) + " order by counter desc", params)
+    return _frame(
+        con,
+        f"""select counter, ticket_id, reported, derived_all, derived_in_scope
+            from analytics.dq_counter_checks
+            where ({where}) and is_measurable and reported is not null and not agrees_all
+            qualify row_number() over (
+                partition by counter order by abs(reported - derived_all) desc, ticket_id
+            ) <= {int(limit)}
+            order by counter desc, abs(reported - derived_all) desc, ticket_id""",
+        params,
+    )
 
 
 def source_support(
@@ -128,39 +142,36 @@ def source_support(
 ) -> pl.DataFrame:
     """Per source and counter: the tickets reporting it, and whether the export can
     support it (its events can show the changes it counts) with the reason if not."""
-    parts = [
-        f"""select source, '{name}' as counter, count({rep}) as n_reporting,
-                bool_or({can}) as measurable,
-                case when not bool_or({can}) then '{WHY_NOT[name]}' end as why_not
-            from analytics.fct_tickets where {where} group by source"""
-        for name, (rep, _all, _scope, can) in COUNTERS.items()
-    ]
+    why_not = " ".join(f"when '{name}' then '{text}'" for name, text in WHY_NOT.items())
     return _frame(
-        con, " union all ".join(parts) + " order by source, counter", params
+        con,
+        f"""select source, counter, count(reported) as n_reporting,
+                bool_or(is_measurable) as measurable,
+                case when not bool_or(is_measurable) then case counter {why_not} end end
+                    as why_not
+            from analytics.dq_counter_checks where {where}
+            group by source, counter
+            order by source, counter""",
+        params,
     )
 
 
-UNMAPPED_GROUPS_SQL = """
-    select partner, group_name, n_events, n_events_without_tier
-    from analytics.int_group_tiers
-    where mapped_tier is null and n_events_without_tier > 0
-    order by n_events desc, partner, group_name
-"""
-
-
 def unmapped_groups(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Groups no tier rule matches whose events carry no tier label either (a source
-    tier label, as in the Volvo log, makes the tier map unnecessary)."""
-    return _frame(con, UNMAPPED_GROUPS_SQL)
+    """Groups no tier rule matches whose events carry no tier label either."""
+    return _frame(
+        con,
+        """select partner, group_name, n_events, n_events_without_tier
+           from analytics.dq_unmapped_groups
+           order by n_events desc, partner, group_name""",
+    )
 
 
 def unknown_statuses(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Source statuses the status map does not know (their events have no class; the
-    models skip them when reading the status chain)."""
+    """Source statuses the status map does not know."""
     return _frame(
         con,
-        """select example_status as status, n_events from analytics.int_status_classes
-           where status_class is null order by n_events desc, status""",
+        """select status, n_events from analytics.dq_unknown_statuses
+           order by n_events desc, status""",
     )
 
 

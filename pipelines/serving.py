@@ -68,12 +68,13 @@ COPIED_MARTS: dict[str, str | None] = {
     "kpi_targets": "metric, partner",
     "fct_tickets": "ticket_id",
     "fct_escalations": "ticket_id, event_index",
-    "int_group_tiers": "partner, group_name",
-    "int_status_classes": "status_key",
     "review_candidates": "week_start, escalation_id",
     "ticket_events": "ticket_id, event_index",
     "tier_paths": "week_start, partner",
     "pingpong_pairs": "week_start, partner",
+    "dq_counter_checks": "ticket_id, counter",
+    "dq_unmapped_groups": "partner, group_name",
+    "dq_unknown_statuses": "status_key",
 }
 
 # The weekly review's own tables (written by `tierlens review` and the dashboard).
