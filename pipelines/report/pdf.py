@@ -29,7 +29,7 @@ def html_to_pdf(html: str, workdir: Path, *, timeout_ms: int = 60_000) -> bytes:
         ) from exc
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=workdir, prefix=".report-") as tmp:
-        page_file = Path(tmp) / "report.html"
+        page_file = Path(tmp).resolve() / "report.html"  # a file URI needs an absolute path
         page_file.write_text(html, encoding="utf-8")
         try:
             with sync_playwright() as p:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
 from pipelines.cli import app
 from pipelines.report.build import write_report
+from tests.cli_run import tierlens
 
 from .conftest import ACCESS_TEXT, KB_ARTICLE
 from .test_browser import _require_browser
@@ -91,6 +92,27 @@ def test_report_prints_to_pdf(reviewed_db: Path, tmp_path: Path):
     out = tmp_path / "week.pdf"
     write_report(reviewed_db, None, out=out, fmt="pdf")
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.browser
+def test_report_prints_to_a_relative_pdf_path(reviewed_db: Path, tmp_path: Path):
+    """`tierlens report --format pdf --out r.pdf` as the README shows it, from the
+    folder the user is in (a relative path once failed with a traceback)."""
+    _require_browser()
+    run = tierlens(
+        "report",
+        "--db",
+        reviewed_db,
+        "--format",
+        "pdf",
+        "--out",
+        "r.pdf",
+        cwd=tmp_path,
+        timeout=180,
+    )
+    assert run.code == 0, run.describe()
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    assert list(tmp_path.iterdir()) == [tmp_path / "r.pdf"]  # no work folder left behind
 
 
 def test_partner_report_names_no_other_partner(reviewed_db: Path, tmp_path: Path, snap_con):
