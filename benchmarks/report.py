@@ -487,9 +487,11 @@ def business_hours_section(r: dict) -> list[str]:
             for label, key in rows
         ),
         "",
-        "The business clock is one ASOF join of the events (and of the tickets' opening "
-        "times) to the calendars' working intervals; with no calendar the join has no "
-        "interval to find and the clock is the wall clock.",
+        "The business clock is an equality join of each event (and each ticket's opening "
+        "time) to its calendar's row for that UTC day (config.calendar_days), then a sum "
+        "over the day's few working periods. A first version used an ASOF join to the "
+        "working intervals: it carried every column of the timeline through a sort and "
+        "made the build with calendars 1.32x slower than before.",
         BUSINESS_END,
         "",
     ]

@@ -32,6 +32,10 @@ def get_context() -> Context:
 
 
 def open_ticket(ticket_id: str) -> None:
-    """Go to the timeline page showing `ticket_id`."""
+    """Go to the timeline page showing `ticket_id`, keeping the filters: the page
+    address keeps every query parameter (the sidebar's widgets are bound to them, and
+    Streamlit refuses to clear a bound one) and names the ticket, so the link can be
+    shared."""
     st.session_state[OPEN_TICKET_KEY] = ticket_id
-    st.switch_page(get_context().pages["timeline"])
+    kept = {key: st.query_params.get_all(key) for key in st.query_params if key != "ticket"}
+    st.switch_page(get_context().pages["timeline"], query_params={**kept, "ticket": ticket_id})

@@ -5,10 +5,11 @@ A calendar is a time zone, weekly working hours (one or more ranges a day; a ran
 that ends at or before it starts runs past midnight into the next day), public
 holidays from the `holidays` package, the desk's own closures, and dated changes
 of the weekly hours. `working_intervals` turns one into the intervals it works, in
-UTC, day by day over a date range; the build stores them as config.calendar_intervals
-with the business minutes before each, and the SQL reads business time from them
-(sql/intermediate/int_event_clocks.sql). Nothing here loops over tickets: the loop
-is over days of a calendar.
+UTC, day by day over a date range (config.calendar_intervals, with the business
+minutes before each); `days_frame` regroups them by UTC day (config.calendar_days),
+the table the SQL reads: a moment's business clock is an equality join to its day
+and the macro business_clock (int_ticket_events, fct_tickets). Nothing here loops
+over tickets: the loop is over days of a calendar.
 
 A ticket's calendar is the first `[[calendar_map]]` rule whose partner, client and
 priority (those it names) match the ticket's; a ticket no rule matches, and a
@@ -223,4 +224,68 @@ def intervals_frame(
     minutes = (pl.col("end_at") - pl.col("start_at")).dt.total_microseconds() / 60e6
     return frame.sort("calendar", "start_at").with_columns(
         minutes_before=(minutes.cum_sum().over("calendar") - minutes).cast(pl.Float64)
+    )
+
+
+MINUTES_PER_DAY = 1440
+
+
+def days_frame(intervals: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
+    """config.calendar_days: per calendar and UTC day (days since 1970-01-01), the
+    business minutes before the day starts and the day's working periods as two
+    lists of epoch minutes (starts, ends), clipped to the day. Every day of
+    first..last has a row, closed days too (empty lists), so that any moment of the
+    range finds its day by an equality join: business minutes at a moment = the
+    minutes before its day + the overlap of its day's periods with the time before
+    it (macro business_clock)."""
+    epoch_day = date(1970, 1, 1)
+    day_range = pl.int_range(
+        (first - epoch_day).days, (last - epoch_day).days + 1, eager=True
+    ).alias("day")
+    start = pl.col("start_at").dt.epoch("s") / 60
+    end = pl.col("end_at").dt.epoch("s") / 60
+    pieces = (
+        intervals.select("calendar", start=start, end=end)
+        .with_columns(
+            day=pl.int_ranges(
+                (pl.col("start") // MINUTES_PER_DAY).cast(pl.Int64),
+                ((pl.col("end") - 1e-9) // MINUTES_PER_DAY).cast(pl.Int64) + 1,
+            )
+        )
+        .explode("day")
+        .with_columns(
+            start=pl.max_horizontal("start", pl.col("day") * MINUTES_PER_DAY),
+            end=pl.min_horizontal("end", (pl.col("day") + 1) * MINUTES_PER_DAY),
+        )
+        .filter(pl.col("end") > pl.col("start"))
+    )
+    per_day = pieces.group_by("calendar", "day").agg(
+        pl.col("start").sort().alias("starts"),
+        pl.col("end").sort().alias("ends"),
+        minutes=(pl.col("end") - pl.col("start")).sum(),
+    )
+    calendars = intervals.select("calendar").unique()
+    grid = calendars.join(day_range.to_frame(), how="cross")
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "calendar": pl.String,
+        "day": pl.Int64,
+        "minutes_before": pl.Float64,
+        "starts": pl.List(pl.Float64),
+        "ends": pl.List(pl.Float64),
+    }
+    if grid.is_empty():
+        return pl.DataFrame(schema=schema)
+    return (
+        grid.join(per_day, on=["calendar", "day"], how="left")
+        .sort("calendar", "day")
+        .with_columns(
+            minutes=pl.col("minutes").fill_null(0.0),
+            starts=pl.col("starts").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
+            ends=pl.col("ends").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
+        )
+        .with_columns(
+            minutes_before=(pl.col("minutes").cum_sum().over("calendar") - pl.col("minutes"))
+        )
+        .select(list(schema))
+        .cast(pl.Schema(schema))
     )

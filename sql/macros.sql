@@ -8,19 +8,25 @@ create or replace macro tier_rank(tier) as cast(substr(tier, 2, 1) as integer);
 create or replace macro minutes_between(start_at, end_at) as
     epoch(end_at) / 60.0 - epoch(start_at) / 60.0;
 
+-- The UTC day of a moment, as days since 1970-01-01: the key of config.calendar_days.
+create or replace macro utc_day(moment) as cast(floor(epoch(moment) / 86400) as bigint);
+
 -- The business clock at a moment: the business minutes of the ticket's calendar
--- before it (config.calendar_intervals; start_at, end_at, minutes_before are the
--- last interval starting at or before the moment, found by an ASOF join). With no
+-- before it. minutes_before, starts and ends are the moment's row of
+-- config.calendar_days (joined on the calendar and utc_day(moment)): the business
+-- minutes before that day, and the day's working periods in epoch minutes. With no
 -- calendar (clock_calendar null, also for a 24x7 calendar) the clock is wall-clock
 -- minutes, so a difference of two readings is minutes_between. Business minutes
 -- between two moments = the difference of their readings.
-create or replace macro business_clock(moment, clock_calendar, start_at, end_at, minutes_before) as
+create or replace macro business_clock(moment, clock_calendar, minutes_before, starts, ends) as
     case
         when moment is null then null
         when clock_calendar is null then epoch(moment) / 60.0
-        else coalesce(
-            minutes_before
-            + least(greatest(minutes_between(start_at, moment), 0), minutes_between(start_at, end_at)),
+        else coalesce(minutes_before, 0) + coalesce(
+            list_sum(list_transform(
+                range(1, len(starts) + 1),
+                lambda i: greatest(least(epoch(moment) / 60.0, ends[i]) - starts[i], 0)
+            )),
             0
         )
     end;

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from pipelines.calendars import intervals_frame
+from pipelines.calendars import days_frame, intervals_frame
 from pipelines.config import Config
 from pipelines.metrics import METRICS
 from pipelines.metrics.sql import facts
@@ -74,6 +74,7 @@ def _calendar_tables(config: Config, days: tuple[date, date] | None) -> dict[str
             },
         ),
         "calendar_intervals": intervals,
+        "calendar_days": days_frame(intervals, *(days or (date.min, date.min))),
         "clocks": pl.DataFrame(
             {
                 "pickup_target_clock": [clocks.pickup_target],

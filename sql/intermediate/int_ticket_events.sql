@@ -36,8 +36,8 @@ ticket_calendars as (
     select * from int_ticket_calendars
 ),
 
-intervals as (
-    select * from config.calendar_intervals
+calendar_days as (
+    select * from config.calendar_days
 ),
 
 pause_statuses as (
@@ -48,7 +48,13 @@ joined as (
     select
         events.*,
         tickets.partner,
-        ticket_calendars.clock_calendar,
+        business_clock(
+            events.event_at,
+            ticket_calendars.clock_calendar,
+            calendar_days.minutes_before,
+            calendar_days.starts,
+            calendar_days.ends
+        ) as business_clock,
         group_tiers.mapped_tier,
         status_classes.status_class,
         case
@@ -60,49 +66,13 @@ joined as (
     from events
     inner join tickets on tickets.ticket_id = events.ticket_id
     inner join ticket_calendars on ticket_calendars.ticket_id = events.ticket_id
+    left join calendar_days
+        on calendar_days.calendar = ticket_calendars.clock_calendar
+        and calendar_days.day = utc_day(events.event_at)
     left join group_tiers
         on group_tiers.partner = tickets.partner
         and group_tiers.group_name = events.group_name
     left join status_classes on status_classes.status_key = events.status_key
-),
-
--- The business clock: wall-clock minutes for a ticket with no calendar (as the macro
--- business_clock reads them); for the others, an ASOF join to the calendar's
--- working intervals. Only those rows go through the join: carrying every column of
--- the timeline through it doubled this model's time.
-wall_clocked as (
-    select
-        *,
-        epoch(event_at) / 60.0 as business_clock
-    from joined
-    where clock_calendar is null
-),
-
-calendar_events as (
-    select * from joined
-    where clock_calendar is not null
-),
-
-calendar_clocked as (
-    select
-        calendar_events.*,
-        business_clock(
-            calendar_events.event_at,
-            calendar_events.clock_calendar,
-            intervals.start_at,
-            intervals.end_at,
-            intervals.minutes_before
-        ) as business_clock
-    from calendar_events
-    asof left join intervals
-        on intervals.calendar = calendar_events.clock_calendar
-        and calendar_events.event_at >= intervals.start_at
-),
-
-clocked as (
-    select * from wall_clocked
-    union all
-    select * from calendar_clocked
 ),
 
 held as (
@@ -116,7 +86,7 @@ held as (
         last_value(status_class ignore nulls) over ticket_so_far as held_status_class,
         lead(event_at) over ticket_order as next_event_at,
         lead(business_clock) over ticket_order as next_business_clock
-    from clocked
+    from joined
     window
         ticket_order as (partition by ticket_id order by event_at, seq),
         ticket_so_far as (

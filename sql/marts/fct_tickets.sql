@@ -61,8 +61,8 @@ ticket_calendars as (
     select * from int_ticket_calendars
 ),
 
-intervals as (
-    select * from config.calendar_intervals
+calendar_days as (
+    select * from config.calendar_days
 ),
 
 first_contact_statuses as (
@@ -114,15 +114,15 @@ opened_clocks as (
         business_clock(
             tickets.opened_at,
             ticket_calendars.clock_calendar,
-            intervals.start_at,
-            intervals.end_at,
-            intervals.minutes_before
+            calendar_days.minutes_before,
+            calendar_days.starts,
+            calendar_days.ends
         ) as opened_business_clock
     from tickets
     inner join ticket_calendars on ticket_calendars.ticket_id = tickets.ticket_id
-    asof left join intervals
-        on intervals.calendar = ticket_calendars.clock_calendar
-        and tickets.opened_at >= intervals.start_at
+    left join calendar_days
+        on calendar_days.calendar = ticket_calendars.clock_calendar
+        and calendar_days.day = utc_day(tickets.opened_at)
 ),
 
 -- The whole timeline, for reconciling with the source's own counters (which count

@@ -90,3 +90,36 @@ def test_shared_link_applies_its_filters(server: str, page, snap_con):
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert partner in sidebar.inner_text()
     assert "Only one partner" in page.locator('[data-testid="stMain"]').inner_text()
+
+
+def _select_first_row(page, grid: int) -> None:
+    """Click the row marker of the first data row of the `grid`-th data grid."""
+    table = page.locator('[data-testid="stDataFrame"]').nth(grid)
+    table.wait_for(timeout=60_000)
+    box = table.bounding_box()
+    assert box is not None
+    # the row-marker column is the first ~40 px; the header row ~35 px high
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+
+
+def test_a_ticket_opens_from_a_table_with_filters_set(server: str, page, snap_con):
+    """Agents and groups, filtered to one partner: an agent, then one of their
+    escalated tickets; the timeline opens with the filter kept and the ticket in the
+    address (this raised "Cannot clear query parameters bound to widgets")."""
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    _visit(page, f"{server}/agents?partner={partner}", "agents_filtered")
+    _select_first_row(page, 0)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stDataFrame\"]').length >= 2",
+        timeout=60_000,
+    )
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    grids = page.locator('[data-testid="stDataFrame"]').count()
+    _select_first_row(page, grids - 1)  # the selected agent's escalations, last on the page
+    page.wait_for_url("**/timeline?*", timeout=60_000)
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert f"partner={partner}" in page.url and "ticket=" in page.url
+    ticket = page.url.split("ticket=")[1].split("&")[0]
+    heading = page.locator('[data-testid="stMain"] h3').first.inner_text()
+    assert heading.startswith(ticket)

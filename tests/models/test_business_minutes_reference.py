@@ -20,7 +20,7 @@ import holidays
 import numpy as np
 import pytest
 
-from pipelines.calendars import Calendar, closed_days, intervals_frame
+from pipelines.calendars import Calendar, closed_days, days_frame, intervals_frame
 from pipelines.sql_files import macros_sql
 
 CALENDAR = Calendar.model_validate(
@@ -92,29 +92,26 @@ def test_business_minutes_match_a_minute_by_minute_reference(window):
 
     con = duckdb.connect()
     con.execute(macros_sql())
-    intervals = intervals_frame(
-        {"cal": CALENDAR},
-        origin.date() - timedelta(days=2),
-        finish.date() + timedelta(days=2),
-        "UTC",
+    first, last = origin.date() - timedelta(days=2), finish.date() + timedelta(days=2)
+    con.register(
+        "days", days_frame(intervals_frame({"cal": CALENDAR}, first, last, "UTC"), first, last)
     )
-    con.register("intervals", intervals)
     con.execute("create table pairs (id int, start_at timestamptz, end_at timestamptz)")
     con.executemany("insert into pairs values (?, ?, ?)", pairs)
+    # the join and the macro the models use (int_ticket_events, fct_tickets)
     found = dict(
         con.execute(
             """
             with readings as (
-                select pairs.id, which, business_clock(
-                    moment, 'cal', intervals.start_at, intervals.end_at, intervals.minutes_before
+                select moments.id, moments.which, business_clock(
+                    moments.moment, 'cal', days.minutes_before, days.starts, days.ends
                 ) as reading
                 from (
                     select id, 'start' as which, start_at as moment from pairs
                     union all
                     select id, 'end', end_at from pairs
-                ) as pairs
-                asof left join intervals
-                    on intervals.calendar = 'cal' and pairs.moment >= intervals.start_at
+                ) as moments
+                left join days on days.calendar = 'cal' and days.day = utc_day(moments.moment)
             )
             select id, max(reading) filter (where which = 'end')
                 - max(reading) filter (where which = 'start')
