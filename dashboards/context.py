@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboards.filters import BOUND_KEYS
 from pipelines.presentation.filters import Filters
 
 _KEY = "_tierlens_context"
@@ -32,10 +33,14 @@ def get_context() -> Context:
 
 
 def open_ticket(ticket_id: str) -> None:
-    """Go to the timeline page showing `ticket_id`, keeping the filters: the page
-    address keeps every query parameter (the sidebar's widgets are bound to them, and
-    Streamlit refuses to clear a bound one) and names the ticket, so the link can be
-    shared."""
+    """Go to the timeline page showing `ticket_id`, filters kept, the ticket in the
+    page address (a link to it can be shared). The sidebar's widgets keep their
+    values across pages and write their own query parameters; Streamlit refuses to
+    set or clear those here (BOUND_KEYS), so only the others are passed on."""
     st.session_state[OPEN_TICKET_KEY] = ticket_id
-    kept = {key: st.query_params.get_all(key) for key in st.query_params if key != "ticket"}
+    kept = {
+        key: st.query_params.get_all(key)
+        for key in st.query_params
+        if key not in BOUND_KEYS and key != "ticket"
+    }
     st.switch_page(get_context().pages["timeline"], query_params={**kept, "ticket": ticket_id})

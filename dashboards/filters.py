@@ -16,6 +16,9 @@ import streamlit as st
 from pipelines.presentation.filters import FILTER_DIMS, Filters
 
 WEEKS_KEY = "weeks"
+# The query parameters the sidebar's widgets are bound to: they follow the widgets,
+# and Streamlit refuses to set or clear them any other way.
+BOUND_KEYS: frozenset[str] = frozenset({WEEKS_KEY, *FILTER_DIMS})
 
 
 # st.cache_data hashes a Filters by its fields.

@@ -92,9 +92,13 @@ def test_shared_link_applies_its_filters(server: str, page, snap_con):
     assert "Only one partner" in page.locator('[data-testid="stMain"]').inner_text()
 
 
+VISIBLE_GRIDS = '[data-testid="stDataFrame"]:visible'
+
+
 def _select_first_row(page, grid: int) -> None:
-    """Click the row marker of the first data row of the `grid`-th data grid."""
-    table = page.locator('[data-testid="stDataFrame"]').nth(grid)
+    """Click the row marker of the first data row of the `grid`-th visible data grid
+    (grids in a closed tab are in the page too, hidden)."""
+    table = page.locator(VISIBLE_GRIDS).nth(grid)
     table.wait_for(timeout=60_000)
     box = table.bounding_box()
     assert box is not None
@@ -108,15 +112,12 @@ def test_a_ticket_opens_from_a_table_with_filters_set(server: str, page, snap_co
     address (this raised "Cannot clear query parameters bound to widgets")."""
     partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
     _visit(page, f"{server}/agents?partner={partner}", "agents_filtered")
-    _select_first_row(page, 0)
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=\"stDataFrame\"]').length >= 2",
-        timeout=60_000,
-    )
+    _select_first_row(page, 0)  # the first agent of the Agents tab
+    page.locator(VISIBLE_GRIDS).nth(1).wait_for(timeout=60_000)
     page.wait_for_function(SETTLED, timeout=60_000, polling=100)
-    grids = page.locator('[data-testid="stDataFrame"]').count()
-    _select_first_row(page, grids - 1)  # the selected agent's escalations, last on the page
-    page.wait_for_url("**/timeline?*", timeout=60_000)
+    _select_first_row(page, 1)  # the first of that agent's escalated tickets
+    # Streamlit switches pages in the document (history API): no load event to wait for
+    page.wait_for_function("() => location.pathname.endsWith('/timeline')", timeout=60_000)
     page.wait_for_function(SETTLED, timeout=60_000, polling=100)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert f"partner={partner}" in page.url and "ticket=" in page.url
