@@ -135,6 +135,16 @@ class RunningDashboard:
     pid: int
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Ask a server process to stop; kill it when it does not within `timeout`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def running_dashboard(
     db: Path | str, log: Path, *, timeout: float = 120
@@ -157,9 +167,4 @@ def running_dashboard(
         wait_healthy(url, proc, timeout)
         yield RunningDashboard(url, proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
-from pipelines.serve import free_port, wait_healthy
+from pipelines.serve import free_port, stop, wait_healthy
 from tests.cli_run import BASE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,9 +158,5 @@ def test_the_kpi_is_on_the_dashboard_scorecard(project: Path, built: Path, tmp_p
             assert page.locator('[data-testid="stException"]').count() == 0
             browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()

@@ -93,10 +93,6 @@ def known(*names: str) -> tuple[str, ...]:
     return names
 
 
-def metrics_in(names: Iterable[str]) -> list[Metric]:
-    return [metric(n) for n in names]
-
-
 def fact_model(name: str) -> FactModel:
     return next(m for m in FACT_MODELS if m.name == name)
 
