@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipelines.config import Config
+from pipelines.csv_safe import neutralise_formulas
 from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
@@ -176,7 +177,9 @@ def kpi_table(
 
 def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
     if fmt == "csv":
-        console.print(frame.write_csv(), end="", highlight=False, markup=False, soft_wrap=True)
+        # For spreadsheets: no formula runs. Written as it is (rich would turn a tab
+        # into spaces and drop a carriage return).
+        console.file.write(neutralise_formulas(frame).write_csv())
     elif fmt == "json":
         console.print(frame.write_json(), highlight=False, markup=False, soft_wrap=True)
     elif fmt == "table":
@@ -229,7 +232,7 @@ def export_kpis(
     if fmt == "parquet":
         frame.write_parquet(tmp)
     elif fmt == "csv":
-        frame.write_csv(tmp)
+        neutralise_formulas(frame).write_csv(tmp)  # for spreadsheets: no formula runs
     else:
         raise TierlensError(f"--format: {fmt!r} is not one of parquet, csv")
     tmp.replace(out)
