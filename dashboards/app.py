@@ -17,7 +17,9 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import Context, set_context
 from dashboards.filters import sidebar_filters
-from dashboards.pages import DEFAULT_PAGE, PAGES, VIEWS
+from dashboards.pages import DEFAULT_PAGE, VIEWS, pages_for
+from dashboards.session import session_scope
+from pipelines.access.snapshot import ensure_scoped
 from pipelines.db import DEFAULT_DB
 
 PINNED_KEY = "_pinned_snapshot"
@@ -79,11 +81,14 @@ def main() -> None:
     st.set_page_config(
         page_title="Tierlens", page_icon=":material/stacked_line_chart:", layout="wide"
     )
+    scope, access = session_scope(db_path())  # stops at the sign-in page or a refusal
     located = data.locate(db_path())
     if located.state != "ok":
         explain(located)
         return
-    snapshot, build_id = pinned(located)
+    full, build_id = pinned(located)
+    # a partner or client session reads a file holding only its rows
+    snapshot = str(ensure_scoped(full, scope, access))
     weeks = data.weeks(snapshot)
     if not weeks:
         st.title("Tierlens")
@@ -106,9 +111,11 @@ def main() -> None:
             url_path=None if key == DEFAULT_PAGE else key,
             default=key == DEFAULT_PAGE,
         )
-        for key, (file, title, icon) in PAGES.items()
+        for key, (file, title, icon) in pages_for(scope).items()
     }
-    set_context(Context(snapshot=snapshot, build_id=build_id, filters=filters, pages=pages))
+    set_context(
+        Context(snapshot=snapshot, build_id=build_id, filters=filters, pages=pages, scope=scope)
+    )
     st.navigation(list(pages.values())).run()
 
 

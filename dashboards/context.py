@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards.filters import BOUND_KEYS
+from pipelines.access.scopes import ADMIN, Scope
 from pipelines.presentation.filters import Filters
 
 _KEY = "_tierlens_context"
@@ -21,6 +22,7 @@ class Context:
     build_id: int
     filters: Filters
     pages: dict[str, Any] = field(default_factory=dict)
+    scope: Scope = ADMIN
 
 
 def set_context(ctx: Context) -> None:

@@ -16,6 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.filters import HASH_FUNCS
+from pipelines.access import audit
 from pipelines.presentation import queries as q
 from pipelines.presentation.queries import (  # the pages' names, re-exported
     Located as Located,
@@ -125,3 +126,17 @@ def review_findings(snapshot: str, sample_id: str) -> ReviewFindings | None:
         return None
     items = reviewed_items(snapshot, sample_id)
     return q.findings(sample, items, weekly_kpis(snapshot, q.sample_week(sample)))
+
+
+# ---------------------------------------------------------------- access log
+
+
+@_cached
+def _stored_access_log(snapshot: str) -> pl.DataFrame:
+    return audit.stored(cursor(snapshot))
+
+
+def access_log(snapshot: str) -> pl.DataFrame:
+    """Every sign-in and refusal: the snapshot's log and the journal (read fresh:
+    it grows while the app runs), newest first."""
+    return audit.merged(_stored_access_log(snapshot), review_db(snapshot))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipelines.access.scopes import Scope
+
 VIEWS = Path(__file__).resolve().parent / "views"
 DEFAULT_PAGE = "scorecard"  # served at the root URL
 PAGES: dict[str, tuple[str, str, str]] = {
@@ -15,4 +17,19 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "timeline": ("timeline.py", "Ticket timeline", ":material/timeline:"),
     "review": ("review.py", "Weekly review", ":material/rate_review:"),
     "quality": ("quality.py", "Data quality", ":material/fact_check:"),
+    "access": ("access.py", "Access log", ":material/shield_person:"),
 }
+
+# Pages a scope does not see. The weekly review reads the review journal and the
+# published samples beside the database, outside any scoped snapshot; the access
+# log is about everybody; a client has no partners to compare.
+HIDDEN: dict[str, frozenset[str]] = {
+    "admin": frozenset(),
+    "partner": frozenset({"review", "access"}),
+    "client": frozenset({"review", "access", "partners"}),
+}
+
+
+def pages_for(scope: Scope) -> dict[str, tuple[str, str, str]]:
+    """The pages `scope` may open, in menu order."""
+    return {key: page for key, page in PAGES.items() if key not in HIDDEN[scope.kind]}

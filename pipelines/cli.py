@@ -337,15 +337,52 @@ def reconcile(
 def dashboard(
     db: DbOption = Path(DEFAULT_DB),
     port: Annotated[int, typer.Option(help="port to serve on")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(
+            help="address to listen on; beyond this machine (0.0.0.0, a LAN address) "
+            "needs logins configured (docs/deployment.md)"
+        ),
+    ] = "127.0.0.1",
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure", help="serve a non-loopback --address with no login (prints a warning)"
+        ),
+    ] = False,
+    secrets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Streamlit secrets file with the [auth] section (default: "
+            ".streamlit/secrets.toml here, then in your home folder)"
+        ),
+    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Serve the Streamlit dashboard on the built database (until stopped: Ctrl-C or
-    SIGTERM stop the server too)."""
-    from pipelines.serve import serve_dashboard
+    SIGTERM stop the server too). It listens on this machine only unless --address
+    says otherwise; with logins configured, each person sees only their scope."""
+    from pipelines.serve import check_exposure, serve_dashboard
+
+    settings = _config(config)
+    exposure = check_exposure(address, settings.access, secrets, insecure=insecure)
+    for warning in exposure.warnings:
+        say(f"warning: {warning}", to=err_console)
+    given = config if config is not None else Path(DEFAULT_CONFIG_NAME)
 
     def stopping(sig: signal.Signals) -> None:
         say(f"{sig.name}: stopping the dashboard", to=err_console)
 
-    sys.exit(serve_dashboard(db, port, on_stop=stopping))
+    sys.exit(
+        serve_dashboard(
+            db,
+            port,
+            address=address,
+            config=given if given.is_file() else None,
+            secrets=exposure.login.path if exposure.login else None,
+            on_stop=stopping,
+        )
+    )
 
 
 @app.command()

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.access.settings import Access
 from pipelines.calendars import Calendar, CalendarRule
 from pipelines.metrics import METRIC_NAMES, Target, default_targets, unknown_metric_message
 
@@ -309,6 +310,7 @@ class Config(_Strict):
     calendars: dict[str, Calendar] = Field(default_factory=dict)
     calendar_map: list[CalendarRule] = Field(default_factory=list)
     clocks: Clocks = Field(default_factory=Clocks)
+    access: Access = Field(default_factory=Access)
 
     _zone = field_validator("reporting_timezone")(_check_zone)
 

@@ -128,6 +128,17 @@ create table if not exists meta.quarantine (
     test varchar not null,
     detail varchar
 );
+-- who opened which scope, and when (pipelines/access/audit.py): rows are only ever added
+create table if not exists meta.access_log (
+    event_id varchar primary key,
+    occurred_at timestamptz not null,
+    event varchar not null,
+    identity varchar not null,
+    subject varchar,
+    issuer varchar,
+    scope varchar,
+    detail varchar
+);
 create table if not exists meta.review_verdicts (
     verdict_id varchar primary key,
     escalation_id varchar not null,

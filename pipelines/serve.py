@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.access.auth import AuthSettings, find_auth, is_loopback
+from pipelines.access.settings import Access
 from pipelines.db import require_database
 from pipelines.errors import TierlensError
 from pipelines.supervise import run_supervised
@@ -23,12 +25,22 @@ from pipelines.supervise import run_supervised
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
 
 
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
 def streamlit_command(
-    db: Path | str, port: int, *, headless: bool = True, address: str | None = None
+    db: Path | str,
+    port: int,
+    *,
+    headless: bool = True,
+    address: str = DEFAULT_ADDRESS,
+    config: Path | None = None,
+    secrets: Path | None = None,
 ) -> list[str]:
     """`streamlit run` through dashboards.server, which imports the app's code
     before the server starts, so the first visitor does not wait for it."""
-    bind = ["--server.address", address] if address else []
+    given_secrets = ["--secrets.files", str(secrets.resolve())] if secrets else []
+    given_config = ["--config", str(config.resolve())] if config else []
     return [
         sys.executable,
         "-m",
@@ -37,14 +49,17 @@ def streamlit_command(
         str(APP),
         "--server.port",
         str(port),
+        "--server.address",
+        address,
         "--server.headless",
         "true" if headless else "false",
         "--browser.gatherUsageStats",
         "false",
-        *bind,
+        *given_secrets,
         "--",
         "--db",
         str(db),
+        *given_config,
     ]
 
 
@@ -55,30 +70,30 @@ def check_port_number(port: int) -> None:
         )
 
 
-def _listener(port: int) -> socket.socket:
-    """A socket bound as Streamlit binds its own: every address, IPv6 and IPv4."""
+def _listener(port: int, address: str) -> socket.socket:
+    """A socket bound as Streamlit will bind its own, on `address`."""
     try:
-        sock = socket.socket(socket.AF_INET6)
-    except OSError:  # no IPv6 on this machine
-        sock = socket.socket(socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("", port))
-        return sock
+        infos = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise TierlensError(
+            f"--address {address}: not an IP address or a known host name"
+        ) from None
+    family, _, _, _, sockaddr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(("::", port))
+        sock.bind(sockaddr)
     except BaseException:
         sock.close()
         raise
     return sock
 
 
-def check_port(port: int) -> None:
-    """A TierlensError unless the dashboard can listen on `port` now."""
+def check_port(port: int, address: str = DEFAULT_ADDRESS) -> None:
+    """A TierlensError unless the dashboard can listen on `address`:`port` now."""
     check_port_number(port)
     try:
-        _listener(port).close()
+        _listener(port, address).close()
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise TierlensError(
@@ -90,21 +105,72 @@ def check_port(port: int) -> None:
                 f"--port {port}: this user may not listen on ports below 1024; choose one "
                 "from 1024 to 65535"
             ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise TierlensError(f"--address {address}: not an address of this machine") from None
         raise TierlensError(f"--port {port}: cannot listen on it ({exc.strerror})") from None
 
 
+@dataclass(frozen=True)
+class Exposure:
+    """Who can reach the dashboard, decided before it starts."""
+
+    address: str
+    login: AuthSettings | None
+    warnings: tuple[str, ...]
+
+
+def check_exposure(
+    address: str, access: Access, secrets: Path | None, *, insecure: bool
+) -> Exposure:
+    """Refuse to serve every partner's data beyond this machine without a login:
+    a non-loopback address needs `[auth]` unless `insecure`. Scopes need a login."""
+    login = find_auth(secrets)
+    warnings: list[str] = []
+    if access.has_grants and login is None:
+        raise TierlensError(
+            "[access] grants scopes, but no login is configured: add an [auth] section "
+            "to .streamlit/secrets.toml (or give --secrets FILE); see docs/deployment.md"
+        )
+    if login is not None and not access.has_grants:
+        warnings.append(
+            "logins are configured but [access] grants no scope: every sign-in will be "
+            "refused until tierlens.toml names who sees what (docs/deployment.md)"
+        )
+    if not is_loopback(address) and login is None:
+        if not insecure:
+            raise TierlensError(
+                f"--address {address}: other machines could reach the dashboard, and "
+                "with no login anyone who does sees every partner, client, agent and "
+                "ticket. Configure logins (docs/deployment.md), or pass --insecure to "
+                "accept that."
+            )
+        warnings.append(
+            f"--insecure: serving every partner's data on {address} with no login; "
+            "anyone who reaches this address sees everything"
+        )
+    return Exposure(address, login, tuple(warnings))
+
+
 def serve_dashboard(
-    db: Path | str, port: int, *, on_stop: Callable[[signal.Signals], None] | None = None
+    db: Path | str,
+    port: int,
+    *,
+    address: str = DEFAULT_ADDRESS,
+    config: Path | None = None,
+    secrets: Path | None = None,
+    on_stop: Callable[[signal.Signals], None] | None = None,
 ) -> int:
     """Serve the dashboard until the server exits or this process is stopped (the
-    server never outlives it); returns the exit code for the command."""
+    server never outlives it); returns the exit code for the command. The caller
+    has checked the exposure (check_exposure)."""
     if not APP.exists():
         raise TierlensError("the dashboard is not installed (dashboards/app.py is missing)")
     check_port_number(port)
     require_database(db)
-    check_port(port)
+    check_port(port, address)
     env = {**os.environ, "TIERLENS_DB": str(Path(db).resolve())}
-    return run_supervised(streamlit_command(db, port), env=env, on_stop=on_stop)
+    command = streamlit_command(db, port, address=address, config=config, secrets=secrets)
+    return run_supervised(command, env=env, on_stop=on_stop)
 
 
 def free_port() -> int:
@@ -147,17 +213,23 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
 
 @contextmanager
 def running_dashboard(
-    db: Path | str, log: Path, *, timeout: float = 120
+    db: Path | str,
+    log: Path,
+    *,
+    timeout: float = 120,
+    config: Path | None = None,
+    secrets: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningDashboard]:
     """The dashboard on `db` on a free local port (output to `log`), as `tierlens
     dashboard` starts it, until the block ends; yields its URL and process id once
     healthy. For the browser tests and the benchmark."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "TIERLENS_DB": str(Path(db).resolve())}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as out:
         proc = subprocess.Popen(
-            streamlit_command(db, port, address="127.0.0.1"),
+            streamlit_command(db, port, config=config, secrets=secrets),
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

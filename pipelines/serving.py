@@ -48,6 +48,8 @@ from typing import cast
 
 import duckdb
 
+from pipelines.access.settings import Access
+from pipelines.access.snapshot import ensure_scoped
 from pipelines.db import require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.pause import pause_at
@@ -80,8 +82,9 @@ COPIED_MARTS: dict[str, str | None] = {
 # The weekly review's own tables (written by `tierlens review` and the dashboard).
 REVIEW_TABLES: tuple[str, ...] = ("review_samples", "review_sample_items", "review_verdicts")
 # Build metadata copied as it is.
-META_TABLES: tuple[str, ...] = ("batches", "builds", "quarantine", "notices")
+META_TABLES: tuple[str, ...] = ("batches", "builds", "quarantine", "notices", "access_log")
 SAMPLES_DIR = "samples"
+
 
 @dataclass(frozen=True)
 class Pointer:
@@ -213,12 +216,15 @@ def _write_pointer(directory: Path, pointer: dict[str, object]) -> None:
 
 
 def _remove_snapshot(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        candidate.unlink(missing_ok=True)
+    """The snapshot and the scoped snapshots made from it (pipelines.access.snapshot)."""
+    scoped = path.parent.glob(f"{path.stem}.scope-*{path.suffix}")
+    for found in (path, *scoped):
+        for candidate in (found, found.with_name(found.name + ".wal")):
+            candidate.unlink(missing_ok=True)
 
 
 def _prune(directory: Path, keep: set[int]) -> None:
-    """Delete snapshots older than the oldest one kept."""
+    """Delete snapshots (and their scoped ones) older than the oldest one kept."""
     oldest = min(keep)
     for path in directory.glob("build_*.duckdb"):
         match = re.fullmatch(r"build_(\d+)\.duckdb", path.name)
@@ -232,10 +238,12 @@ def publish_snapshot(
     build_id: int,
     *,
     sql_dir: Path = SQL_DIR,
+    access: Access | None = None,
 ) -> Path:
-    """Copy the published build into `<db>.serving/build_<id>.duckdb` and point
-    `current.json` at it. `con` is a writable connection to `db_path` with the
-    build committed. Returns the snapshot's path."""
+    """Copy the published build into `<db>.serving/build_<id>.duckdb`, make the
+    snapshot of every scope `access` grants, and point `current.json` at them.
+    `con` is a writable connection to `db_path` with the build committed. Returns
+    the snapshot's path."""
     directory = serving_dir(db_path)
     directory.mkdir(parents=True, exist_ok=True)
     target = snapshot_path(db_path, build_id)
@@ -261,6 +269,16 @@ def publish_snapshot(
         raise
     con.execute(f"checkpoint {dst}")
     con.execute(f"detach {dst}")
+    try:
+        for scope in access.scopes_in_use() if access else []:
+            ensure_scoped(target, scope, access or Access(), sql_dir=sql_dir)
+    except BaseException as exc:
+        _remove_snapshot(target)
+        if isinstance(exc, duckdb.Error):
+            raise TierlensError(
+                f"build {build_id} is published, but a scoped snapshot failed: {exc}"
+            ) from exc
+        raise
     # strftime: a timestamptz fetched as a Python object would need pytz.
     build = con.execute(
         "select strftime(built_at, '%Y-%m-%dT%H:%M:%S%z'), last_batch_id "
@@ -294,7 +312,11 @@ def _missing_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def repair_publish(
-    con: duckdb.DuckDBPyConnection, db_path: Path | str, *, sql_dir: Path = SQL_DIR
+    con: duckdb.DuckDBPyConnection,
+    db_path: Path | str,
+    *,
+    sql_dir: Path = SQL_DIR,
+    access: Access | None = None,
 ) -> int | None:
     """Publish the last committed build if the pointer does not name it yet (a build
     killed between its commit and its publish). Returns the build published, if any.
@@ -310,5 +332,5 @@ def repair_publish(
         return None
     if _missing_marts(con):
         return None
-    publish_snapshot(con, db_path, latest, sql_dir=sql_dir)
+    publish_snapshot(con, db_path, latest, sql_dir=sql_dir, access=access)
     return latest

@@ -26,6 +26,8 @@ from typing import cast
 import duckdb
 from rich.console import Console
 
+from pipelines.access import audit
+from pipelines.access.snapshot import require_keys
 from pipelines.config import Config
 from pipelines.db import connect, require_database, scalar
 from pipelines.errors import BuildError
@@ -234,6 +236,7 @@ def run_build(
 ) -> BuildSummary:
     console = console or Console(quiet=True)
     pause_setting()  # a bad test setting stops the build before it starts
+    require_keys(config.access)  # so does a pseudonym key that cannot be read
     started = time.perf_counter()
     if sql_dir == SQL_DIR:
         _refuse_stale_metric_models(sql_dir)
@@ -241,7 +244,7 @@ def run_build(
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
     con = connect(require_database(db_path))
     try:
-        repair_publish(con, db_path, sql_dir=sql_dir)
+        repair_publish(con, db_path, sql_dir=sql_dir, access=config.access)
     except BaseException:
         con.close()
         raise
@@ -252,6 +255,7 @@ def run_build(
         schema = f"build_{build_id}"
         write_seeds(con, config)
         apply_journal(con, db_path)
+        audit.apply_journal(con, db_path)
         macros = macros_sql(sql_dir)
         if macros:
             con.execute(macros)
@@ -281,7 +285,7 @@ def run_build(
         print_no_tier_warning(con, console)
         print_calendar_warnings(con, console)
         pause_at("after_commit")
-        publish_snapshot(con, db_path, build_id, sql_dir=sql_dir)
+        publish_snapshot(con, db_path, build_id, sql_dir=sql_dir, access=config.access)
         pause_at("after_publish")
     finally:
         con.close()
