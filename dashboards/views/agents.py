@@ -12,6 +12,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import get_context, open_ticket
 from pipelines.metrics import known
+from pipelines.presentation.safe_text import md
 
 # metric -> column title
 COLUMNS: dict[str, str] = {
@@ -67,7 +68,7 @@ def _table(frame: pl.DataFrame, key: str, extra: dict[str, Any] | None = None) -
 def _drill(snap: str, who: Literal["agent", "group"], name: str) -> None:
     filters = get_context().filters
     tickets = data.escalated_tickets(snap, filters, who, name)
-    st.subheader(f"Escalations by {name}")
+    st.subheader(f"Escalations by {md(name)}", anchor=False)
     if tickets.is_empty():
         st.caption("No escalation of a resolved ticket in these weeks.")
         return
@@ -84,7 +85,7 @@ def render() -> None:
     agents = data.kpis(snap, filters, ("agent",))
     if agents.is_empty() or agents["sample"].sum() == 0:
         st.info(
-            f"No resolved tickets match these filters ({filters.describe()}). "
+            f"No resolved tickets match these filters ({md(filters.describe())}). "
             "Clear a filter or widen the weeks in the sidebar."
         )
         return

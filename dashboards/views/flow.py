@@ -8,6 +8,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import get_context
 from pipelines.presentation import charts
+from pipelines.presentation.safe_text import md
 from pipelines.presentation.stats import sankey_links
 
 TOP_PATHS = 15
@@ -20,15 +21,16 @@ def render() -> None:
     paths = data.tier_paths(snap, filters)
     if paths.is_empty():
         st.info(
-            f"No resolved tickets match these filters ({filters.describe()}). "
+            f"No resolved tickets match these filters ({md(filters.describe())}). "
             "Clear a filter or widen the weeks in the sidebar."
         )
         return
     total = int(paths["n_tickets"].sum())
     moved = paths.filter(pl.col("n_steps") > 1)
+    described = filters.describe()
     st.markdown(
         f"**{total:,} resolved tickets**; {int(moved['n_tickets'].sum()):,} changed tier "
-        f"at least once. {filters.describe().capitalize()}."
+        f"at least once. {md(described[:1].upper() + described[1:])}."
     )
     nodes, links = sankey_links(moved if moved.height else paths)
     if links.height:

@@ -11,6 +11,7 @@ from dashboards.context import get_context
 from pipelines.metrics import STOCK_METRICS
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
+from pipelines.presentation.safe_text import md
 from pipelines.presentation.stats import metric_is_rate, pairwise_tests, standardise
 from pipelines.presentation.tables import kpi_overview
 
@@ -24,14 +25,14 @@ def render() -> None:
     )
     if by_partner.is_empty() or by_partner["sample"].sum() == 0:
         st.info(
-            f"No resolved tickets match these filters ({filters.describe()}). "
+            f"No resolved tickets match these filters ({md(filters.describe())}). "
             "Clear a filter or widen the weeks in the sidebar."
         )
         return
     partners = by_partner["partner"].unique().sort().to_list()
     if len(partners) < 2:
         st.info(
-            f"Only one partner ({', '.join(partners)}) has tickets under these filters: "
+            f"Only one partner ({md(', '.join(partners))}) has tickets under these filters: "
             "select two or more partners (or none) in the sidebar to compare."
         )
     rate_metrics = [

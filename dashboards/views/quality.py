@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context, open_ticket
+from pipelines.presentation.safe_text import md
 
 
 def render() -> None:
@@ -69,7 +70,7 @@ def render() -> None:
         "ticket's whole life (as the source counts); * up to the final resolution (as the "
         "KPIs count). A counter the export's events cannot show (a plain incident list has "
         "no timeline) is not measurable, never a share of agreement. The same figures as "
-        f"`tierlens reconcile` ({filters.describe()}, all weeks)."
+        f"`tierlens reconcile` ({md(filters.describe())}, all weeks)."
     )
     st.markdown("**Counters each source can support**")
     st.dataframe(data.counter_support(snap, filters), hide_index=True, key="counter_support")
@@ -77,8 +78,9 @@ def render() -> None:
     st.dataframe(recon, hide_index=True, key="reconciliation")
     for row in recon.iter_rows(named=True):
         if row["tickets"] and not row["tickets"] - row["not measurable"]:
+            counter = str(row["counter"])
             st.info(
-                f"{row['counter'].capitalize()}: not measurable from this export "
+                f"{md(counter[:1].upper() + counter[1:])}: not measurable from this export "
                 f"({row['tickets']:,} tickets report it; there is no agreement share)."
             )
     examples = data.reconciliation_examples(snap, filters)

@@ -22,6 +22,7 @@ from dashboards.context import get_context
 from dashboards.views.timeline import TICKET_FLAGS
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
+from pipelines.presentation.safe_text import md
 from pipelines.review.actions import (
     access_tooling,
     coaching,
@@ -108,13 +109,17 @@ def _index(options: Iterable[str], value: Any) -> int | None:
 
 def _escalation(snap: str, item: dict[str, Any]) -> None:
     """What the reviewer looks at: the escalation, its note, flags and timeline."""
-    st.subheader(f"{item['escalation_id']} · {item['partner']} · {item['category']}")
+    st.subheader(
+        f"{md(item['escalation_id'])} · {md(item['partner'])} · {md(item['category'])}",
+        anchor=False,
+    )
     at = item["escalated_at"]
     when = f" at {at:%Y-%m-%d %H:%M}" if at is not None else ""
     st.caption(
-        f"{item['from_tier']} → {item['to_tier']} · {item['from_group']} → {item['to_group']} · "
-        f"escalated by {item['escalating_agent'] or 'unknown agent'}{when} · "
-        f"priority {item['priority'] or '-'} · "
+        f"{md(item['from_tier'])} → {md(item['to_tier'])} · "
+        f"{md(item['from_group'])} → {md(item['to_group'])} · "
+        f"escalated by {md(item['escalating_agent'] or 'unknown agent')}{when} · "
+        f"priority {md(item['priority'] or '-')} · "
         f"stands for {item['weight']:.1f} escalations of its stratum"
     )
     reasons = [r for r in (item["suspicion_reasons"] or "").split(", ") if r]
@@ -122,9 +127,9 @@ def _escalation(snap: str, item: dict[str, Any]) -> None:
     flags = [label(m) for col, m in TICKET_FLAGS.items() if ticket.get(col) == "true"]
     st.markdown(
         "**Why sampled:** "
-        + (" ".join(f":orange-badge[{r}]" for r in reasons) if reasons else "random draw")
+        + (" ".join(f":orange-badge[{md(r)}]" for r in reasons) if reasons else "random draw")
         + "  \n**KPI flags:** "
-        + (" ".join(f":blue-badge[{f}]" for f in flags) if flags else "none")
+        + (" ".join(f":blue-badge[{md(f)}]" for f in flags) if flags else "none")
     )
     note = item["escalation_note"]
     st.markdown("**Escalation note**" + ("" if item["has_complete_note"] else " (incomplete)"))
@@ -220,7 +225,7 @@ def _form(snap: str, sample_id: str, item: dict[str, Any], items: pl.DataFrame) 
     try:
         outcome = record(data.review_db(snap), verdict, wait_seconds=SAVE_WAIT_SECONDS)
     except OSError as exc:  # the journal could not be written: nothing was saved
-        st.error(f"The verdict was not saved: cannot write the verdict journal ({exc}).")
+        st.error(f"The verdict was not saved: cannot write the verdict journal ({md(exc)}).")
         return
     except duckdb.Error:  # journalled; the database refused the insert
         outcome = "queued"
@@ -283,7 +288,7 @@ def _actions(snap: str) -> None:
     weeks = trend_weeks(rows)
     st.caption(
         f"From every standing verdict ({rows.height}) over {len(weeks)} reviewed week(s)"
-        + (f", partner {', '.join(partners)}" if (partners := filters.get("partner")) else "")
+        + (f", partner {md(', '.join(partners))}" if (partners := filters.get("partner")) else "")
         + ". Trend: count per reviewed week, oldest first."
     )
     if len(weeks) > 1:
@@ -337,7 +342,7 @@ def render() -> None:
     sample_id = st.selectbox("Sample", list(labels), format_func=labels.__getitem__, key=SAMPLE_KEY)
     items = data.reviewed_items(snap, sample_id)
     if items.is_empty():
-        st.warning(f"Sample {sample_id} has no escalations in this build.")
+        st.warning(f"Sample {md(sample_id)} has no escalations in this build.")
         return
     done = int(items["should_escalate"].is_not_null().sum())
     st.progress(done / items.height, text=f"{done} of {items.height} escalations reviewed")

@@ -12,6 +12,7 @@ from dashboards.context import get_context
 from pipelines.metrics import METRICS, for_clock
 from pipelines.presentation.filters import week_window
 from pipelines.presentation.format import label_expr, value_expr
+from pipelines.presentation.safe_text import md
 from pipelines.presentation.stats import scorecard_tiles, verdict
 from pipelines.presentation.tiles import TILE_CSS, tiles_html
 
@@ -61,14 +62,14 @@ def render() -> None:
     if this_week.is_empty() or this_week["sample"].sum() == 0:
         st.info(
             f"No resolved tickets match these filters in the week of {week:%d %b %Y} "
-            f"({filters.describe()}). Pick another week or clear a filter in the sidebar."
+            f"({md(filters.describe())}). Pick another week or clear a filter in the sidebar."
         )
         return
     line = verdict(tiles)
     colour = "red" if "red:" in line else ("orange" if "amber:" in line else "green")
-    st.markdown(f"#### :{colour}[{line}]")
+    st.markdown(f"#### :{colour}[{md(line)}]")
     st.caption(
-        f"Week of {week:%d %b %Y}, {filters.describe()}. Open tickets now: "
+        f"Week of {week:%d %b %Y}, {md(filters.describe())}. Open tickets now: "
         f"{data.backlog(snap, filters):,}. Sparklines: the last {SPARK_WEEKS} weeks. "
         f"Durations: {CLOCKS[clock].lower()}."
     )

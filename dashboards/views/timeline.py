@@ -13,6 +13,7 @@ from dashboards.context import OPEN_TICKET_KEY, get_context
 from pipelines.metrics import known
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
+from pipelines.presentation.safe_text import md
 
 TICKET_KEY = "ticket"
 # fct_tickets flag column -> metric whose label names it
@@ -56,7 +57,7 @@ def _search(snap: str) -> str | None:
         return typed
     matches = data.find_tickets(snap, typed)
     if not matches:
-        st.warning(f"No ticket id contains {typed!r} in this build.")
+        st.warning(f"No ticket id contains “{md(typed)}” in this build.")
         return None
     if len(matches) == 1:
         return matches[0]
@@ -74,11 +75,16 @@ def render() -> None:
     ticket = data.ticket(snap, ticket_id)
     assert ticket is not None
     events = data.ticket_events(snap, ticket_id)
-    st.subheader(f"{ticket_id} · {ticket['partner']} · {ticket.get('client') or 'no client'}")
+    st.subheader(
+        f"{md(ticket_id)} · {md(ticket['partner'])} · {md(ticket.get('client') or 'no client')}",
+        anchor=False,
+    )
     st.caption(
-        f"{ticket.get('category') or 'no category'} · {ticket.get('priority') or 'no priority'} · "
-        f"state {ticket['state']} · path {ticket.get('entry_tier') or '?'} → highest "
-        f"{ticket.get('highest_tier') or '?'} → resolved at {ticket.get('resolving_tier') or '-'}"
+        f"{md(ticket.get('category') or 'no category')} · "
+        f"{md(ticket.get('priority') or 'no priority')} · state {md(ticket['state'])} · "
+        f"path {md(ticket.get('entry_tier') or '?')} → highest "
+        f"{md(ticket.get('highest_tier') or '?')} → resolved at "
+        f"{md(ticket.get('resolving_tier') or '-')}"
     )
     in_scope = events.filter(pl.col("is_in_scope"))
     queue_minutes = in_scope.filter(pl.col("status_class") == "queue")["minutes"].sum()
@@ -91,7 +97,7 @@ def render() -> None:
         "Business time",
         f"{in_scope['business_minutes'].sum():,.0f} min",
         help=f"Minutes inside the working hours of the ticket's calendar "
-        f"({ticket.get('calendar') or 'none: wall-clock time'}), up to the resolution.",
+        f"({md(ticket.get('calendar') or 'none: wall-clock time')}), up to the resolution.",
     )
     cols[5].metric(
         "Paused (waiting)",
@@ -101,7 +107,8 @@ def render() -> None:
     )
     flags = _flags(ticket)
     st.markdown(
-        "**KPI flags:** " + (" ".join(f":orange-badge[{f}]" for f in flags) if flags else "none")
+        "**KPI flags:** "
+        + (" ".join(f":orange-badge[{md(f)}]" for f in flags) if flags else "none")
     )
     if events.height:
         st.plotly_chart(

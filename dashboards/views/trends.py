@@ -10,6 +10,7 @@ from dashboards.context import get_context
 from pipelines.metrics import METRICS
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
+from pipelines.presentation.safe_text import md
 
 SPLITS: dict[str, str] = {
     "none": "No split",
@@ -50,7 +51,7 @@ def render() -> None:
     weekly = data.weekly_kpis(snap, filters, split_dim)
     if weekly.is_empty() or weekly["sample"].sum() == 0:
         st.info(
-            f"No resolved tickets match these filters ({filters.describe()}). "
+            f"No resolved tickets match these filters ({md(filters.describe())}). "
             "Clear a filter or widen the weeks in the sidebar."
         )
         return
@@ -65,7 +66,7 @@ def render() -> None:
     for metric in chosen:
         series = weekly.filter(pl.col("metric") == metric)
         if series.is_empty():
-            st.caption(f"{label(metric)}: no cases in these weeks.")
+            st.caption(f"{md(label(metric))}: no cases in these weeks.")
             continue
         st.plotly_chart(
             charts.trend_chart(

@@ -2,6 +2,9 @@
 
 Figures use transparent backgrounds and the colours below, which read on light
 and dark themes; titles say what good looks like. No Streamlit here.
+
+Plotly reads a subset of HTML in every string it draws, so every text that comes
+from the data (partners, groups, statuses, ...) goes through safe_text.plot_text.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.presentation.format import TIER_COLOURS, goodness, label, unit
+from pipelines.presentation.safe_text import plot_text, plot_text_expr, plot_texts
 
 SERIES_COLOURS = (
     "#4c9be8",
@@ -29,7 +33,7 @@ GRID = "rgba(128, 128, 128, 0.25)"
 
 def _base(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={"text": plot_text(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         height=height,
@@ -76,7 +80,7 @@ def trend_chart(
             go.Scatter(
                 x=part["week_start"].to_list(),
                 y=part["value"].to_list(),
-                name=str(name),
+                name=plot_text(name),
                 mode="lines+markers",
                 line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 2},
             )
@@ -118,7 +122,7 @@ def partner_chart(compared: pl.DataFrame, metric: str) -> go.Figure:
     `compared` has partner, value, ci_low, ci_high, adjusted_rate, adjusted_low,
     adjusted_high."""
     frame = compared.sort("partner")
-    partners = frame["partner"].to_list()
+    partners = plot_texts(frame["partner"].to_list(), "(none)")
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -162,7 +166,7 @@ def sankey_chart(nodes: pl.DataFrame, links: pl.DataFrame) -> go.Figure:
         go.Sankey(
             arrangement="snap",
             node={
-                "label": nodes["label"].to_list(),
+                "label": plot_texts(nodes["label"].to_list()),
                 "color": colours,
                 "pad": 18,
                 "thickness": 16,
@@ -185,11 +189,14 @@ def sankey_chart(nodes: pl.DataFrame, links: pl.DataFrame) -> go.Figure:
 def pingpong_chart(pairs: pl.DataFrame) -> go.Figure:
     """Top ping-pong pairs (group_a, group_b, n_tickets), largest at the top."""
     frame = pairs.sort("n_tickets")
-    names = (frame["group_a"] + " → " + frame["group_b"] + " → " + frame["group_a"]).to_list()
+    group_a, group_b = plot_text_expr(pl.col("group_a")), plot_text_expr(pl.col("group_b"))
+    names = frame.select(
+        pl.concat_str(group_a, group_b, group_a, separator=" → ", ignore_nulls=False)
+    ).to_series()
     fig = go.Figure(
         go.Bar(
             x=frame["n_tickets"].to_list(),
-            y=names,
+            y=names.to_list(),
             orientation="h",
             marker_color=SERIES_COLOURS[3],
         )
@@ -214,11 +221,15 @@ def timeline_chart(events: pl.DataFrame) -> go.Figure:
             go.Bar(
                 base=starts.to_list(),
                 x=widths.to_list(),
-                y=part["held_group"].fill_null("(no group)").to_list(),
+                y=part.select(plot_text_expr(pl.col("held_group").fill_null("(no group)")))
+                .to_series()
+                .to_list(),
                 orientation="h",
-                name=str(name),
+                name=plot_text(name),
                 marker_color=TIER_COLOURS.get(str(name), "#8c8c8c"),
-                customdata=part.select("status", "minutes").rows(),
+                customdata=part.select(
+                    plot_text_expr(pl.col("status").fill_null("")), "minutes"
+                ).rows(),
                 hovertemplate="%{y}<br>%{customdata[0]}<br>%{customdata[1]:.0f} min<extra></extra>",
             )
         )
@@ -236,7 +247,7 @@ def review_rate_chart(figures: pl.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Scatter(
             x=frame["value"].to_list(),
-            y=frame["figure"].to_list(),
+            y=plot_texts(frame["figure"].to_list()),
             mode="markers",
             marker={"size": 14, "color": SERIES_COLOURS[: frame.height]},
             error_x={
@@ -265,7 +276,7 @@ def action_trend_chart(weeks: list[date], counts: pl.DataFrame) -> go.Figure:
             go.Bar(
                 x=weeks,
                 y=row[1],
-                name=row[0],
+                name=plot_text(row[0]),
                 marker_color=SERIES_COLOURS[i % len(SERIES_COLOURS)],
             )
         )

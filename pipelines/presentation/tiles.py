@@ -145,7 +145,7 @@ def tile_html(row: dict[str, Any], min_sample: int) -> str:
         STATUS_COLOURS.get(status, STATUS_COLOURS["n/a"]),
         title=f"{label(metric)}, last {len(spark_values)} weeks",
     )
-    css_status = status.replace(" ", "-").replace("/", "")
+    css_status = escape(status.replace(" ", "-").replace("/", ""))
     return (
         f'<div class="tl-tile {css_status}" data-metric="{escape(metric)}">'
         f'<div class="tl-name">{name}</div>{value}{detail}'

@@ -3,6 +3,7 @@ file atomically (HTML, or PDF printed by a headless Chromium)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,10 +25,16 @@ class ReportResult:
     build_id: int
 
 
+# What a partner's name keeps in a file name: letters, digits, '.', '-', '_'.
+_NOT_IN_FILE_NAME = re.compile(r"[^\w.-]+")
+
+
 def default_out(week: date, partner: str | None, fmt: Format) -> Path:
-    """reports/tierlens-2025-W13[-partner].html"""
+    """reports/tierlens-2025-W13[-partner].html; a partner's name is data, so a '/',
+    '..' or a space never leaves the reports folder or splits the name."""
     year, number, _ = week.isocalendar()
-    who = f"-{partner.replace(' ', '_')}" if partner else ""
+    name = _NOT_IN_FILE_NAME.sub("_", partner).strip("._") if partner else ""
+    who = f"-{name}" if name else ""
     return Path("reports") / f"tierlens-{year}-W{number:02d}{who}.{fmt}"
 
 
