@@ -21,14 +21,15 @@ SAMPLE_TICKETS = 1500
 SAMPLE_SEED = 7
 
 
-def build_sample(folder: Path, n_tickets: int, seed: int) -> Path:
+def build_sample(folder: Path, n_tickets: int, seed: int, config: Config | None = None) -> Path:
     """Generate, ingest and build a sample; returns the database path."""
+    config = config or Config()
     data = folder / "sample"
     write_sample(data, n_tickets=n_tickets, seed=seed)
     db = folder / "tierlens.duckdb"
     with chdir(folder):  # files are recorded as given: sample/events.csv, as a user would
-        run_ingest([Path("sample")], db_path=db, config=Config(), source="sample")
-    run_build(db, Config())
+        run_ingest([Path("sample")], db_path=db, config=config, source="sample")
+    run_build(db, config)
     return db
 
 
