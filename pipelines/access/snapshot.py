@@ -8,7 +8,7 @@ in the file. The rules, table by table:
 - a table with the scope's column (`partner` or `client`): its rows;
 - a table with `ticket_id`: the rows of the scope's tickets;
 - kpi_targets and the config tables naming partners or clients: the rows for the
-  scope's partners (and client) and the defaults;
+  scope's partners (and client) and the defaults; the calendars its tickets use;
 - kpi_weekly: recomputed from the scope's kpi_facts by the model's own SQL, so an
   "overall" row is the scope's overall, never everyone's;
 - anything else (ingest batches, rejected lines, notices, the quarantine, the access
@@ -48,6 +48,8 @@ PARTNER_KEYED = frozenset({"kpi_targets", "targets", "tier_rules", "calendar_rul
 RECOMPUTED = {"kpi_weekly": Path("marts") / "kpi_weekly.sql"}
 COPIED_WHOLE = frozenset({"builds"})  # build metadata: no data of anybody
 ALWAYS_EMPTY = frozenset({"dq_unknown_statuses"})  # counts over every partner's events
+# The calendars the scope's tickets use or its calendar rules name.
+CALENDAR_KEYED = frozenset({"calendars", "calendar_days", "calendar_intervals"})
 
 
 def _ident(name: str) -> str:
@@ -102,6 +104,11 @@ def _where(schema: str, table: str, columns: list[str], scope: Scope) -> str:
         return "true"
     if table in ALWAYS_EMPTY:
         return "false"
+    if table in CALENDAR_KEYED:  # a calendar's name may name a partner or a client
+        return (
+            "calendar in (select calendar from analytics.fct_tickets "
+            "union all select calendar from config.calendar_rules)"
+        )
     if schema == "config" and table not in PARTNER_KEYED:
         return "true"  # lookups from tierlens.toml (settings: see _scrub_settings)
     scoped_tickets = "ticket_id in (select ticket_id from analytics.fct_tickets)"
@@ -120,11 +127,12 @@ def _where(schema: str, table: str, columns: list[str], scope: Scope) -> str:
     return "false"
 
 
-# fct_tickets first: the other filters read the scope's tickets from it.
+# fct_tickets first: the other filters read the scope's tickets from it (and the
+# samples and calendar rules before the tables kept by them).
 def _order(tables: list[tuple[str, str]]) -> list[tuple[str, str]]:
     def rank(item: tuple[str, str]) -> tuple[int, str, str]:
         schema, table = item
-        first = {"fct_tickets": 0, "review_samples": 1}.get(table, 2)
+        first = {"fct_tickets": 0, "review_samples": 1, "calendar_rules": 1}.get(table, 2)
         return (first, schema, table)
 
     return sorted(tables, key=rank)

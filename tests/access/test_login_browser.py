@@ -108,14 +108,21 @@ def names(scoped_sample: ScopedSample) -> dict[str, object]:
         found[partner] = {
             "tickets": [
                 r[0]
-                for r in rows_p(full, "select ticket_id from analytics.fct_tickets where "
-                                "partner = $p order by ticket_id limit 3", partner)
+                for r in rows_p(
+                    full,
+                    "select ticket_id from analytics.fct_tickets where "
+                    "partner = $p order by ticket_id limit 3",
+                    partner,
+                )
             ],
             "clients": [
                 r[0]
-                for r in rows_p(full, "select client from analytics.fct_tickets where "
-                                "client is not null group by 1 having bool_and(partner = $p)",
-                                partner)
+                for r in rows_p(
+                    full,
+                    "select client from analytics.fct_tickets where "
+                    "client is not null group by 1 having bool_and(partner = $p)",
+                    partner,
+                )
             ],
             "agents": [
                 r[0]
@@ -243,9 +250,7 @@ def test_an_admin_sees_every_partner(served: Served, person: Browser, names):
 def test_every_sign_in_is_in_the_access_log(scoped_sample: ScopedSample):
     """Runs after the sign-ins above: each is in the log, with its scope or refusal."""
     journal = audit.read_journal(audit.journal_path(scoped_sample.db))
-    stored = rows(
-        scoped_sample.db, "select identity, event, scope, detail from meta.access_log"
-    )
+    stored = rows(scoped_sample.db, "select identity, event, scope, detail from meta.access_log")
     assert journal.height == len(stored)  # the database was free: every event stored
     events = {(identity, event, scope) for identity, event, scope, _ in stored}
     assert ("alice@acme.example", "signed_in", f"partner:{PARTNER}") in events
