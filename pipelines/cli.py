@@ -443,6 +443,54 @@ def report(
     )
 
 
+access_app = typer.Typer(
+    no_args_is_help=True,
+    help="Logins and scopes: the pseudonym key, who sees what, the access log.",
+)
+app.add_typer(access_app, name="access")
+
+
+@access_app.command("new-key")
+@friendly
+def access_new_key(
+    path: Annotated[Path, typer.Argument(help="file to create (never overwritten)")],
+) -> None:
+    """Write a random key for agent pseudonyms ([access] pseudonym_key_file)."""
+    from pipelines.access.cli import write_key
+
+    write_key(path, console)
+
+
+@access_app.command("who")
+@friendly
+def access_who(
+    email: Annotated[str | None, typer.Argument(help="the email the provider sends")] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="a group claim value (repeatable)")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """The scope [access] gives a person with this email and these groups."""
+    from pipelines.access.cli import explain_scope
+
+    if not explain_scope(_config(config), email, group or [], console):
+        raise typer.Exit(1)
+
+
+@access_app.command("log")
+@friendly
+def access_log(
+    db: DbOption = Path(DEFAULT_DB),
+    limit: Annotated[int, typer.Option(help="newest entries shown")] = 50,
+) -> None:
+    """Who signed in to the dashboard (or was refused) and the scoped reports, newest first."""
+    from pipelines.access.cli import print_log
+
+    if limit < 1:
+        raise TierlensError(f"--limit {limit}: give 1 or more")
+    print_log(db, console, limit)
+
+
 review_app = typer.Typer(
     no_args_is_help=True, help="The weekly escalation review: samples and verdicts."
 )
