@@ -10,6 +10,7 @@ from dashboards import data
 from dashboards.context import get_context
 from pipelines.metrics import STOCK_METRICS
 from pipelines.presentation import charts
+from pipelines.presentation.filters import Filters
 from pipelines.presentation.format import label
 from pipelines.presentation.safe_text import md
 from pipelines.presentation.stats import metric_is_rate, pairwise_tests, standardise
@@ -20,6 +21,9 @@ def render() -> None:
     ctx = get_context()
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Partner comparison")
+    if ctx.scope.kind == "partner":  # a partner's own session: peers have no names
+        peer_view(snap, filters)
+        return
     by_partner = data.kpis(snap, filters, ("partner",)).filter(
         ~pl.col("metric").is_in(STOCK_METRICS)
     )
@@ -85,6 +89,37 @@ def render() -> None:
     st.subheader("Every KPI by partner")
     st.caption("Value (95% interval for rates); a status other than green is appended.")
     st.dataframe(kpi_overview(by_partner), hide_index=True)
+
+
+def peer_view(snap: str, filters: Filters) -> None:
+    """This partner against the other partners, who are never named (a partner
+    scope's snapshot holds their weekly figures without names: peer_kpis)."""
+    own = data.kpis(snap, filters, ("partner",)).filter(~pl.col("metric").is_in(STOCK_METRICS))
+    if own.is_empty() or own["sample"].sum() == 0:
+        st.info(
+            f"No resolved tickets match these filters ({md(filters.describe())}). "
+            "Clear a filter or widen the weeks in the sidebar."
+        )
+        return
+    peers = data.peer_rates(snap, filters)
+    rate_metrics = [m for m in own["metric"].unique(maintain_order=True) if metric_is_rate(m)]
+    metric = st.selectbox("KPI", rate_metrics, format_func=label, key="partner_metric")
+    mine = own.filter((pl.col("metric") == metric) & (pl.col("denominator") > 0))
+    theirs = peers.filter(pl.col("metric") == metric)
+    if theirs.is_empty() or mine.is_empty():
+        st.info("No other partners' figures to compare with in these weeks.")
+    else:
+        st.plotly_chart(charts.peer_funnel_chart(mine, theirs, metric), key="peer_funnel")
+        st.caption(
+            f"Your desk (the diamond) against {theirs.height} other partners, shown as "
+            "unnamed grey points: each desk's rate against its number of cases. Inside the "
+            "funnel, a gap from the pooled rate (the line) is within what chance gives "
+            "a desk of that size; outside the 99.8% limits it is not. Only the weeks "
+            "filter applies to the other partners."
+        )
+    st.subheader("Every KPI")
+    st.caption("Value (95% interval for rates); a status other than green is appended.")
+    st.dataframe(kpi_overview(own), hide_index=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import uuid
 from pathlib import Path
 
@@ -205,14 +206,18 @@ def _agent_columns(columns: dict[tuple[str, str], list[str]]) -> dict[str, tuple
 
 
 def _peers(con: duckdb.DuckDBPyConnection, scope: Scope, access: Access) -> None:
-    """The other partners' weekly KPIs with no name: a partner's comparison points."""
+    """The other partners' weekly KPIs with no name: a partner's comparison points.
+    A peer is `Peer <n>`, numbered in an order drawn at random for each file, so its
+    weeks can be added up but its number says nothing about who it is and does not
+    follow it from one build to the next."""
     keep = scope.kind == "partner" and access.peer_comparison == "distribution"
     con.execute(
-        f"create table {PEER_TABLE} as select week_start, metric, stat, value, numerator, "
-        "denominator, sample, ci_low, ci_high from src.analytics.kpi_weekly "
+        f"create table {PEER_TABLE} as select 'Peer ' || dense_rank() over "
+        "(order by sha256(dimension_value || $salt)) as peer, week_start, metric, stat, "
+        "value, numerator, denominator, sample, ci_low, ci_high from src.analytics.kpi_weekly "
         f"where dimension = 'partner' and dimension_value <> $name and {str(keep).lower()} "
         "order by week_start, metric, value, sample",
-        {"name": scope.name},
+        {"name": scope.name, "salt": secrets.token_hex(16)},
     )
 
 

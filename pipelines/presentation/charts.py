@@ -284,3 +284,60 @@ def action_trend_chart(weeks: list[date], counts: pl.DataFrame) -> go.Figure:
     _base(fig, "Review findings per week (fewer is better)", height=300)
     fig.update_xaxes(type="date", tickformat="%d %b")
     return fig
+
+
+def peer_funnel_chart(own: pl.DataFrame, peers: pl.DataFrame, metric: str) -> go.Figure:
+    """A partner against its unnamed peers on one rate KPI, as a funnel plot: each
+    desk's rate against its number of cases, with the 95% and 99.8% limits around the
+    pooled rate. `own` has partner, numerator, denominator; `peers` has peer,
+    numerator, denominator (one row each)."""
+    from pipelines.presentation.stats import funnel_limits
+
+    both = pl.concat(
+        [own.select("numerator", "denominator"), peers.select("numerator", "denominator")]
+    )
+    pooled = float(both["numerator"].sum()) / float(both["denominator"].sum())
+    limits = funnel_limits(pooled, max(both["denominator"].to_list()) * 1.2)
+    fig = go.Figure()
+    for low, high, name, dash in (
+        ("lower998", "upper998", "99.8% limits", "dot"),
+        ("lower95", "upper95", "95% limits", "dash"),
+    ):
+        for col, shown in ((low, True), (high, False)):
+            fig.add_trace(
+                go.Scatter(
+                    x=limits["cases"].to_list(),
+                    y=limits[col].to_list(),
+                    mode="lines",
+                    line={"color": "#8c8c8c", "dash": dash, "width": 1},
+                    name=name,
+                    legendgroup=name,
+                    showlegend=shown,
+                    hoverinfo="skip",
+                )
+            )
+    fig.add_hline(y=pooled, line={"color": "#8c8c8c", "width": 1})
+    fig.add_trace(
+        go.Scatter(
+            x=peers["denominator"].to_list(),
+            y=(peers["numerator"] / peers["denominator"]).to_list(),
+            mode="markers",
+            marker={"color": "#9aa5b1", "size": 10},
+            name="Other partners (unnamed)",
+            hovertemplate="%{y:.1%} of %{x} cases<extra>another partner</extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=own["denominator"].to_list(),
+            y=(own["numerator"] / own["denominator"]).to_list(),
+            mode="markers",
+            marker={"color": SERIES_COLOURS[0], "size": 14, "symbol": "diamond"},
+            name=plot_text(str(own["partner"][0])) if own.height else "This partner",
+            hovertemplate="%{y:.1%} of %{x} cases<extra></extra>",
+        )
+    )
+    fig.update_xaxes(type="log", title_text="cases (log scale)")
+    _base(fig, f"{label(metric)}: this partner among the others ({goodness(metric)})")
+    _value_axis(fig, unit(metric))
+    return fig

@@ -276,6 +276,27 @@ def kpis(snapshot: str, filters: Filters, by: tuple[str, ...]) -> pl.DataFrame:
     return _frame(snapshot, sql, params).drop(drop)
 
 
+def peer_rates(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """A partner scope's unnamed peers (analytics.peer_kpis): each peer's rate KPIs
+    over the filtered weeks (peer, metric, numerator, denominator, value). Only the
+    weeks apply: the peers' rows are per partner and week, not per client or group."""
+    return _frame(
+        snapshot,
+        """
+        select peer, metric, sum(numerator) as numerator, sum(denominator) as denominator,
+            sum(numerator) / nullif(sum(denominator), 0) as value
+        from analytics.peer_kpis
+        where stat in ('rate', 'share')
+            and ($since::date is null or week_start >= $since)
+            and ($until::date is null or week_start <= $until)
+        group by peer, metric
+        having sum(denominator) > 0
+        order by metric, peer
+        """,
+        {"since": filters.since, "until": filters.until},
+    )
+
+
 def backlog(snapshot: str, filters: Filters) -> int:
     """Open tickets now (not limited to the weeks)."""
     where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)

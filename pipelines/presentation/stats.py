@@ -240,3 +240,24 @@ def sankey_links(paths: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def metric_is_rate(metric: str) -> bool:
     found = METRIC_DEFS.get(metric)
     return found is not None and found.stat == "rate"
+
+
+Z998 = 3.090232  # two-sided 99.8%: the funnel plot's outer limits
+
+
+def funnel_limits(
+    pooled: float, max_cases: float, *, points: int = 120
+) -> pl.DataFrame:
+    """A funnel plot's control limits around the pooled rate `pooled` (Spiegelhalter
+    2005, normal approximation): for n cases, pooled +/- z * sqrt(p(1-p)/n) for the
+    95% and 99.8% limits, clipped to [0, 1]; n from 1 to `max_cases` on a log grid.
+    A unit outside the 99.8% limits differs by more than chance would make it."""
+    top = max(float(max_cases), 2.0)
+    n = pl.Series("cases", [top ** (i / (points - 1)) for i in range(points)])
+    spread = ((pooled * (1 - pooled)) / n).sqrt()
+    return pl.DataFrame({"cases": n}).with_columns(
+        lower95=(pooled - Z95 * spread).clip(0, 1),
+        upper95=(pooled + Z95 * spread).clip(0, 1),
+        lower998=(pooled - Z998 * spread).clip(0, 1),
+        upper998=(pooled + Z998 * spread).clip(0, 1),
+    )
