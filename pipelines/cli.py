@@ -409,7 +409,14 @@ def report(
         str | None,
         typer.Option(help="YYYY-MM-DD (any day of it) or YYYY-Www; default: last complete"),
     ] = None,
-    partner: Annotated[str | None, typer.Option(help="only this partner (a client report)")] = None,
+    partner: Annotated[
+        str | None,
+        typer.Option(help="a partner's report: its figures only, no other partner named"),
+    ] = None,
+    client: Annotated[
+        str | None,
+        typer.Option(help="a client's report: its tickets only, agents as pseudonyms"),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="file to write (default: reports/tierlens-YYYY-Www.html)"),
@@ -419,6 +426,7 @@ def report(
         str, typer.Option(help="durations on the wall clock or in business hours: wall, business")
     ] = "wall",
     db: DbOption = Path(DEFAULT_DB),
+    config: ConfigOption = None,
 ) -> None:
     """Write the weekly scorecard as one self-contained HTML (or PDF) file."""
     from pipelines.report.build import write_report
@@ -433,6 +441,8 @@ def report(
         db,
         _week(week),
         partner=partner,
+        client=client,
+        access=_config(config).access,
         out=out and _output(out),
         fmt=cast("Format", fmt),
         clock=clock,

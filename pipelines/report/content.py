@@ -7,6 +7,7 @@ Sections (stable ids): #scorecard, #trends, #partners, #flow, #review, #actions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -47,6 +48,7 @@ class Scope:
     week: date
     partner: str | None
     clock: str = "wall"  # durations on the wall clock or in business hours
+    client: str | None = None  # a client's report: its snapshot holds only its tickets
 
     @property
     def partners(self) -> tuple[str, ...]:
@@ -61,6 +63,8 @@ class Scope:
 
     @property
     def who(self) -> str:
+        if self.client:
+            return f"client {self.client}"
         return f"partner {self.partner}" if self.partner else "all partners"
 
 
@@ -316,3 +320,9 @@ def actions(scope: Scope) -> str:
 
 
 SECTIONS = (scorecard, trends, partners, flow, review, actions)
+# A client is not shown the partner comparison, nor the desk's internal review.
+CLIENT_SECTIONS = (scorecard, trends, flow)
+
+
+def sections_for(scope: Scope) -> tuple[Callable[[Scope], str], ...]:
+    return CLIENT_SECTIONS if scope.client else SECTIONS
