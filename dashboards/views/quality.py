@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context, open_ticket
+from pipelines.presentation.filters import Filters
 from pipelines.presentation.safe_text import md
 
 
@@ -15,6 +16,18 @@ def render() -> None:
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Data quality")
     st.caption(f"As of build {ctx.build_id}.")
+    if ctx.scope.is_admin:
+        loading(snap)
+    else:  # a scoped snapshot holds none of it: it is about every partner's files
+        st.info(
+            "Ingest files, rejected lines, quarantined tickets and unmapped groups or "
+            "statuses concern every partner's exports: your administrator sees them."
+        )
+    reconciliation(snap, filters)
+
+
+def loading(snap: str) -> None:
+    """What the loading left out or could not map (admins only)."""
     st.subheader("Quarantined tickets")
     quarantined = data.quarantine(snap)
     if quarantined.is_empty():
@@ -63,6 +76,10 @@ def render() -> None:
             "as Windows-1252 on that line only. Check a few of the lines in the file."
         )
         st.dataframe(noticed, hide_index=True, key="notices")
+
+
+def reconciliation(snap: str, filters: Filters) -> None:
+    """Derived counts against the source's own counters, for the session's tickets."""
     st.subheader("Reconciliation with the source's counters")
     st.caption(
         "Where the export reports reassignment and reopen counts, do they agree with the "
