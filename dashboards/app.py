@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from dashboards import data
@@ -21,6 +22,7 @@ from dashboards.pages import DEFAULT_PAGE, VIEWS, pages_for
 from dashboards.session import session_scope
 from pipelines.access.snapshot import ensure_scoped
 from pipelines.db import DEFAULT_DB
+from pipelines.errors import TierlensError
 
 PINNED_KEY = "_pinned_snapshot"
 
@@ -88,7 +90,12 @@ def main() -> None:
         return
     full, build_id = pinned(located)
     # a partner or client session reads a file holding only its rows
-    snapshot = str(ensure_scoped(full, scope, access))
+    try:
+        snapshot = str(ensure_scoped(full, scope, access))
+    except (TierlensError, duckdb.Error) as exc:
+        print(f"tierlens: the {scope} snapshot failed: {exc}", file=sys.stderr)  # server log
+        st.error("Your view of the data cannot be prepared; ask your administrator.")
+        return
     weeks = data.weeks(snapshot)
     if not weeks:
         st.title("Tierlens")

@@ -39,7 +39,12 @@ def streamlit_command(
 ) -> list[str]:
     """`streamlit run` through dashboards.server, which imports the app's code
     before the server starts, so the first visitor does not wait for it."""
-    given_secrets = ["--secrets.files", str(secrets.resolve())] if secrets else []
+    # with logins, a bug's traceback (file paths, values) goes to the server's log only
+    given_secrets = (
+        ["--secrets.files", str(secrets.resolve()), "--client.showErrorDetails", "none"]
+        if secrets
+        else []
+    )
     given_config = ["--config", str(config.resolve())] if config else []
     return [
         sys.executable,
