@@ -11,7 +11,7 @@ from rich.text import Text
 from pipelines.errors import TierlensError
 from pipelines.kpis import open_published
 from pipelines.review.estimate import agreement, stratified_rate
-from pipelines.review.sampling import SampleResult
+from pipelines.review.sampling import SampleResult, level_name
 from pipelines.review.store import sample_items
 
 
@@ -24,10 +24,17 @@ def print_sample(result: SampleResult, console: Console) -> None:
             f"{result.week_start}{who}",
         )
     )
-    if result.raised:
+    if result.n_drawn < result.n_requested:
         console.print(
-            f"[yellow]note:[/] {result.n_requested} asked for, {result.n_drawn} drawn: every "
-            "partner x category x suspicious stratum gets at least one escalation."
+            f"[yellow]note:[/] {result.n_requested} asked for: the week has only "
+            f"{result.population} escalations{who}, so all are in the sample."
+        )
+    elif result.coarsened:
+        console.print(
+            f"[yellow]note:[/] {result.n_requested} escalations cannot cover every partner x "
+            "category x suspicious stratum, so the sample is stratified by "
+            f"{level_name(result.level)} instead (each stratum still gets one, and the "
+            "weights keep the estimate unbiased)."
         )
     table = Table("#", "escalation", "stratum", "why", "weight")
     for i, row in enumerate(result.items.iter_rows(named=True), start=1):

@@ -4,8 +4,11 @@ Strata are partner x category x suspicious (analytics.review_candidates). Every
 non-empty stratum gets at least one escalation, so every partner and category is
 represented and every escalation has a known, non-zero chance of selection; the
 rest of the sample goes to strata in proportion to their size, suspicious ones
-counted `oversample` times. When there are more strata than the requested size,
-the sample grows to one per stratum (and says so).
+counted `oversample` times. The sample is exactly the size asked for (or the whole
+week, when it has fewer escalations): when there are more strata than that, the
+strata are coarsened (partner x suspicious, then partner, then suspicious, then
+one stratum) until there are no more of them than escalations to draw, and the
+command says so. The weights stay unbiased at every level.
 
 Within a stratum the escalations are ranked by md5(seed, escalation_id) and the
 first n_h are taken: a simple random sample that any machine reproduces from the
@@ -44,14 +47,16 @@ class SampleResult:
     population: int
     n_requested: int
     items: pl.DataFrame
+    level: tuple[str, ...] = ("partner", "category", "suspicious")
 
     @property
     def n_drawn(self) -> int:
         return self.items.height
 
     @property
-    def raised(self) -> bool:
-        return self.n_drawn > self.n_requested
+    def coarsened(self) -> bool:
+        """Fewer escalations asked for than partner x category x suspicious strata."""
+        return self.level != ("partner", "category", "suspicious")
 
 
 def population(
@@ -62,7 +67,7 @@ def population(
         """
         select
             escalation_id, ticket_id, partner, category, is_suspicious, suspicion_reasons,
-            partner || ' | ' || category || ' | ' ||
+            coalesce(partner, '(none)') || ' | ' || coalesce(category, '(none)') || ' | ' ||
                 case when is_suspicious then 'suspicious' else 'other' end as stratum
         from analytics.review_candidates
         where week_start = $week and ($partner::varchar is null or partner = $partner)
@@ -70,6 +75,41 @@ def population(
         """,
         params={"week": week_start, "partner": partner},
     ))
+
+
+# Stratifications from the finest to none: the finest with at most n strata is used.
+LEVELS: tuple[tuple[str, ...], ...] = (
+    ("partner", "category", "suspicious"),
+    ("partner", "suspicious"),
+    ("partner",),
+    ("suspicious",),
+    (),
+)
+
+
+def level_name(level: tuple[str, ...]) -> str:
+    return " x ".join(level) if level else "one stratum (the whole week)"
+
+
+def stratify(pop: pl.DataFrame, n: int) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """`pop` with the stratum of the finest level that has at most `n` strata."""
+    parts = {
+        "partner": pl.col("partner").fill_null("(none)"),
+        "category": pl.col("category").fill_null("(none)"),
+        "suspicious": pl.when(pl.col("is_suspicious"))
+        .then(pl.lit("suspicious"))
+        .otherwise(pl.lit("other")),
+    }
+    for level in LEVELS:
+        label = (
+            pl.concat_str([parts[name] for name in level], separator=" | ")
+            if level
+            else pl.lit("all")
+        )
+        found = pop.with_columns(stratum=label)
+        if found["stratum"].n_unique() <= n:
+            return found, level
+    raise AssertionError("one stratum always fits: n >= 1")  # pragma: no cover
 
 
 def allocate(sizes: pl.DataFrame, n: int, oversample: float = OVERSAMPLE) -> pl.DataFrame:
@@ -119,7 +159,11 @@ def draw(pop: pl.DataFrame, n: int, seed: int, oversample: float = OVERSAMPLE) -
         return pop.with_columns(
             stratum_population=pl.lit(0), stratum_sample=pl.lit(0), weight=pl.lit(0.0)
         )
-    sizes = pop.group_by("stratum", "is_suspicious").agg(population=pl.len())
+    pop, _ = stratify(pop, n)
+    # a stratum mixing suspicious and other escalations counts as suspicious if any is
+    sizes = pop.group_by("stratum").agg(
+        is_suspicious=pl.col("is_suspicious").any(), population=pl.len()
+    )
     alloc = allocate(sizes, n, oversample)
     ranked = _with_draw_key(pop, seed).with_columns(
         rank=pl.col("key").rank("ordinal").over("stratum")
@@ -195,9 +239,10 @@ def create_sample(
             raise TierlensError(f"no escalations of resolved tickets in the week of {week}{who}")
         sample_id = sample_id_for(week, partner, seed, n)
         items = draw(pop, n, seed)
+        _, level = stratify(pop, n)
         _store(con, sample_id, week, partner, seed, n, pop.height, items)
         publish_sample(con, db_path, sample_id)
-        return SampleResult(sample_id, week, partner, pop.height, n, items)
+        return SampleResult(sample_id, week, partner, pop.height, n, items, level)
     finally:
         con.close()
 

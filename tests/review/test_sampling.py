@@ -3,13 +3,23 @@ weighted estimates unbiased for the whole week."""
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from pipelines.review.estimate import stratified_rate
-from pipelines.review.sampling import allocate, create_sample, draw, population
+from pipelines.review.sampling import (
+    LEVELS,
+    allocate,
+    create_sample,
+    draw,
+    population,
+    stratify,
+)
 from pipelines.review.weeks import parse_week
 
 
@@ -42,13 +52,18 @@ def test_allocation_never_exceeds_a_stratum_and_raises_to_one_each():
 
 
 def test_sample_is_reproducible_and_covers_every_stratum(review_db):
-    first = create_sample(review_db, None, n=25, seed=42)
-    again = create_sample(review_db, None, n=25, seed=42)
-    other = create_sample(review_db, None, n=25, seed=43)
+    week = create_sample(review_db, None, n=1, seed=42).week_start
+    con = duckdb.connect(str(review_db), read_only=True)
+    pop = population(con, week, None)
+    con.close()
+    n = pop["stratum"].n_unique() + 5  # room for every partner x category x suspicious
+    first = create_sample(review_db, None, n=n, seed=42)
+    again = create_sample(review_db, None, n=n, seed=42)
+    other = create_sample(review_db, None, n=n, seed=43)
     assert first.items["escalation_id"].to_list() == again.items["escalation_id"].to_list()
     assert first.items["escalation_id"].to_list() != other.items["escalation_id"].to_list()
+    assert first.n_drawn == n and not first.coarsened
     con = duckdb.connect(str(review_db), read_only=True)
-    pop = population(con, first.week_start, None)
     assert set(first.items["stratum"]) == set(pop["stratum"])
     assert set(first.items["partner"]) == set(pop["partner"])
     assert set(first.items["category"]) == set(pop["category"])
@@ -78,7 +93,7 @@ def test_suspicious_escalations_are_over_sampled():
     picked = draw(pop, 25, seed=3)
     # measures 50 x 3 = 150 and 200: 23 to share after one each -> 9.9 and 13.1 -> 10 + 1, 13 + 1
     counts = dict(zip(*picked.group_by("stratum").agg(pl.len()).to_dict().values(), strict=True))
-    assert counts == {"p|c|s": 11, "p|c|o": 14}
+    assert counts == {"p | c | suspicious": 11, "p | c | other": 14}
     assert picked.filter(pl.col("is_suspicious"))["weight"][0] == pytest.approx(50 / 11)
 
 
@@ -97,8 +112,9 @@ def test_weighted_estimate_is_unbiased_over_many_seeds(review_db):
     )
     true_rate = truth["is_unnecessary"].mean()
     estimates, naive, covered = [], [], 0
+    n = max(40, pop["stratum"].n_unique())  # every stratum: the design stays unequal
     for seed in range(300):
-        sampled = draw(truth, 40, seed=seed)
+        sampled = draw(truth, n, seed=seed)
         est = stratified_rate(sampled)
         estimates.append(est.value)
         naive.append(sampled["is_unnecessary"].mean())
@@ -108,3 +124,53 @@ def test_weighted_estimate_is_unbiased_over_many_seeds(review_db):
     # without the weights, the share in the sample is biased (the design is unequal)
     assert abs(np.mean(naive) - true_rate) > 4 * np.std(naive) / np.sqrt(len(naive))
     assert covered / 300 >= 0.90
+
+
+@settings(deadline=None)
+@given(n=st.integers(1, 400), seed=st.integers(0, 2**31))
+def test_the_sample_has_exactly_the_size_asked_for(review_week_population, n: int, seed: int):
+    pop = review_week_population
+    picked = draw(pop, n, seed)
+    assert picked.height == min(n, pop.height)
+    # every stratum of the level used is covered, and the weights add up to the week
+    coarse, level = stratify(pop, n)
+    assert set(picked["stratum"]) == set(coarse["stratum"])
+    assert coarse["stratum"].n_unique() <= n
+    assert picked["weight"].sum() == pytest.approx(pop.height)
+    # the finest level that fits was used: every finer one has more than n strata
+    columns = {"partner": "partner", "category": "category", "suspicious": "is_suspicious"}
+    for finer in LEVELS[: LEVELS.index(level)]:
+        assert pop.select([columns[c] for c in finer]).n_unique() > n
+    assert pop.select([columns[c] for c in level]).n_unique() if level else n >= 1
+
+
+@pytest.fixture(scope="module")
+def review_week_population(review_db):
+    con = duckdb.connect(str(review_db), read_only=True)
+    try:
+        return population(con, parse_week("2025-03-17"), None)
+    finally:
+        con.close()
+
+
+def test_the_cli_says_how_a_small_sample_is_stratified(review_db, tmp_path):
+    from tests.cli_run import tierlens
+
+    db = tmp_path / "copy.duckdb"  # the other tests keep the shared file open
+    shutil.copy(review_db, db)
+    run = tierlens(
+        "review",
+        "sample",
+        "--db",
+        db,
+        "--n",
+        "5",
+        "--seed",
+        "9",
+        "--week",
+        "2025-03-17",
+        cwd=tmp_path,
+    )
+    assert run.code == 0, run.describe()
+    assert ": 5 of " in run.out
+    assert "stratified by" in run.out
