@@ -41,6 +41,7 @@ from pipelines.review.actions import (
 from pipelines.review.estimate import Agreement, Estimate, agreement, stratified_rate
 from pipelines.review.sampling import PUBLISHED_SAMPLE_SQL
 from pipelines.review.verdicts import journal_path
+from pipelines.review.weeks import LAST_COMPLETE_WEEK_SQL
 from pipelines.serving import Pointer, main_db_for, read_pointer, samples_dir
 
 KPI_COLUMNS = (*OUTPUT_COLUMNS, "sample")
@@ -160,33 +161,9 @@ def weeks(snapshot: str) -> list[date]:
 
 
 def last_complete_week(snapshot: str) -> date | None:
-    """The latest week that ended before the last resolution in the data (the
-    data's "now") and is not a trickle of late resolutions (at least half the
-    median week's resolved tickets); the latest week if none qualifies."""
-    frame = _frame(
-        snapshot,
-        """
-        with weeks as (
-            select week_start, count(*) as n_resolved
-            from analytics.fct_tickets
-            where week_start is not null
-            group by week_start
-        ),
-        data_now as (
-            select max(resolved_at)::date as today from analytics.fct_tickets
-        ),
-        typical as (
-            select median(n_resolved) as n_median from weeks
-        )
-        select coalesce(
-            max(week_start) filter (
-                where week_start + interval 7 day <= today and n_resolved >= n_median / 2
-            ),
-            max(week_start)
-        )::date as week
-        from weeks cross join data_now cross join typical
-        """,
-    )
+    """The week the scorecard, the report and `review sample` open on by default
+    (pipelines.review.weeks.LAST_COMPLETE_WEEK_SQL)."""
+    frame = _frame(snapshot, LAST_COMPLETE_WEEK_SQL)
     return frame["week"][0] if frame.height else None
 
 

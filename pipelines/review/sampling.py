@@ -33,6 +33,7 @@ import polars as pl
 
 from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
+from pipelines.review.weeks import LAST_COMPLETE_WEEK_SQL
 from pipelines.serving import sample_file
 
 DEFAULT_N = 25
@@ -195,14 +196,9 @@ def _with_draw_key(pop: pl.DataFrame, seed: int) -> pl.DataFrame:
 
 
 def last_complete_week(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The latest week with resolved tickets that is not the newest one in the data."""
-    weeks = con.execute(
-        "select distinct week_start from analytics.fct_tickets "
-        "where week_start is not null order by 1 desc limit 2"
-    ).fetchall()
-    if not weeks:
-        return None
-    week: date = weeks[1][0] if len(weeks) > 1 else weeks[0][0]  # a DATE: datetime.date
+    """The default week, as the scorecard and the report choose it."""
+    rows = con.execute(LAST_COMPLETE_WEEK_SQL).fetchall()
+    week: date | None = rows[0][0] if rows else None  # a DATE: datetime.date
     return week
 
 

@@ -174,3 +174,19 @@ def test_the_cli_says_how_a_small_sample_is_stratified(review_db, tmp_path):
     assert run.code == 0, run.describe()
     assert ": 5 of " in run.out
     assert "stratified by" in run.out
+
+
+def test_the_default_week_is_the_same_everywhere(review_db, tmp_path):
+    """`review sample`, the report and the scorecard open on one week."""
+    from pipelines.presentation.queries import last_complete_week as scorecard_week
+    from pipelines.report.build import render_html
+    from pipelines.serving import read_pointer
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(review_db, db)
+    shutil.copytree(f"{review_db}.serving", f"{db}.serving")
+    sampled = create_sample(db, None, n=3, seed=1).week_start
+    pointer = read_pointer(db)
+    assert pointer is not None
+    _, reported, _ = render_html(db, None, None)
+    assert sampled == reported == scorecard_week(str(pointer.snapshot))
