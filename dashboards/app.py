@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from dashboards import data
+from dashboards import data, links
 from dashboards.context import Context, set_context
 from dashboards.filters import sidebar_filters
 from dashboards.pages import DEFAULT_PAGE, VIEWS, pages_for
@@ -83,6 +83,7 @@ def main() -> None:
     st.set_page_config(
         page_title="Tierlens", page_icon=":material/stacked_line_chart:", layout="wide"
     )
+    links.begin_run()
     scope, access = session_scope(db_path())  # stops at the sign-in page or a refusal
     located = data.locate(db_path())
     if located.state != "ok":
@@ -123,7 +124,9 @@ def main() -> None:
     set_context(
         Context(snapshot=snapshot, build_id=build_id, filters=filters, pages=pages, scope=scope)
     )
+    links.show_notes()
     st.navigation(list(pages.values())).run()
+    links.end_run()
 
 
 if __name__ == "__main__":  # streamlit runs the script as __main__

@@ -4,11 +4,13 @@ the filters, and the pages to link to. The entry script sets it; pages read it."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
-from dashboards.filters import BOUND_KEYS
+from dashboards.filters import FILTER_KEYS
+from dashboards.links import open_with
 from pipelines.access.scopes import ADMIN, Scope
 from pipelines.presentation.filters import Filters
 
@@ -34,15 +36,32 @@ def get_context() -> Context:
     return ctx
 
 
-def open_ticket(ticket_id: str) -> None:
-    """Go to the timeline page showing `ticket_id`, filters kept, the ticket in the
-    page address (a link to it can be shared). The sidebar's widgets keep their
-    values across pages and write their own query parameters; Streamlit refuses to
-    set or clear those here (BOUND_KEYS), so only the others are passed on."""
-    st.session_state[OPEN_TICKET_KEY] = ticket_id
-    kept = {
+def _view_params(drop: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """The sidebar's filters as the address carries them (every page keeps them)."""
+    return {
         key: st.query_params.get_all(key)
         for key in st.query_params
-        if key not in BOUND_KEYS and key != "ticket"
+        if key in FILTER_KEYS and key not in drop
     }
-    st.switch_page(get_context().pages["timeline"], query_params={**kept, "ticket": ticket_id})
+
+
+def open_ticket(ticket_id: str) -> None:
+    """Go to the timeline page showing `ticket_id`, filters kept, the ticket in the
+    page address (a link to it can be shared)."""
+    st.session_state[OPEN_TICKET_KEY] = ticket_id
+    st.switch_page(
+        get_context().pages["timeline"], query_params={**_view_params(), "ticket": [ticket_id]}
+    )
+
+
+def open_tickets(kpi: str, week: date | None = None, **narrowed: str) -> None:
+    """Go to the list of tickets behind `kpi` (in `week`, else the filtered weeks),
+    with the filters kept and narrowed to `narrowed` (a dimension -> one value, e.g.
+    the partner whose bar was clicked)."""
+    params = {**_view_params(drop=tuple(narrowed)), "kpi": [kpi]}
+    if week is not None:
+        params["week"] = [week.isoformat()]
+    for name, value in narrowed.items():
+        params[name] = [value]
+    widgets = {name: [value] for name, value in narrowed.items()}
+    open_with(get_context().pages["tickets"], params, widgets)

@@ -14,6 +14,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "partners": ("partners.py", "Partner comparison", ":material/compare_arrows:"),
     "flow": ("flow.py", "Escalation flow", ":material/account_tree:"),
     "agents": ("agents.py", "Agents and groups", ":material/groups:"),
+    "tickets": ("tickets.py", "Tickets behind a number", ":material/format_list_bulleted:"),
     "timeline": ("timeline.py", "Ticket timeline", ":material/timeline:"),
     "review": ("review.py", "Weekly review", ":material/rate_review:"),
     "quality": ("quality.py", "Data quality", ":material/fact_check:"),

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import OPEN_TICKET_KEY, get_context
+from dashboards.links import publish, seed
 from pipelines.metrics import known
 from pipelines.presentation import charts
 from pipelines.presentation.format import label
@@ -42,15 +43,16 @@ def _flags(ticket: dict[str, Any]) -> list[str]:
 
 
 def _search(snap: str) -> str | None:
-    if OPEN_TICKET_KEY in st.session_state:
+    if OPEN_TICKET_KEY in st.session_state:  # another page opened a ticket
         st.session_state[TICKET_KEY] = st.session_state.pop(OPEN_TICKET_KEY)
+    seed(TICKET_KEY, lambda values: values[0], "")
     typed = st.text_input(
         "Ticket id",
         key=TICKET_KEY,
-        bind="query-params",
         placeholder="e.g. INC0012345",
         help="Or select a ticket in a table on the Agents and groups or Data quality pages.",
     ).strip()
+    publish(TICKET_KEY, [typed] if typed else [])
     if not typed:
         return None
     if data.ticket(snap, typed) is not None:

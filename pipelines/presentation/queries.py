@@ -274,6 +274,48 @@ def peer_rates(snapshot: str, filters: Filters) -> pl.DataFrame:
     )
 
 
+CASES_LIMIT = 5000  # rows listed behind a number (the count is always exact)
+
+
+def kpi_cases(
+    snapshot: str, filters: Filters, metric: str, *, numerator_only: bool = True
+) -> tuple[pl.DataFrame, int]:
+    """The cases behind `metric` under `filters` (the KPI's own facts, so the list
+    is exactly what the number counts): with `numerator_only`, those counted in the
+    numerator (escalated tickets, for the escalation rate); for a median or a p90,
+    every case, longest first. Returns at most CASES_LIMIT rows, and how many there
+    are in all."""
+    where, params = _where(filters, AGGREGATE_FILTER_COLUMNS)
+    params["metric"] = metric
+    params["numerator_only"] = numerator_only
+    frame = _frame(
+        snapshot,
+        f"""
+        select
+            facts.ticket_id, facts.escalation_id, facts.week_start, facts.partner,
+            facts.client, facts.category, facts.priority, facts.group_name, facts.agent,
+            facts.numerator, facts.denominator, facts.measure,
+            count(*) over () as n_cases
+        from analytics.kpi_facts as facts
+        inner join config.metric_facts as metric_facts on metric_facts.fact = facts.fact
+        where metric_facts.metric = $metric
+            and not metric_facts.is_base
+            and {where}
+            and (
+                not $numerator_only
+                or metric_facts.stat not in ('rate', 'share', 'count')
+                or coalesce(facts.numerator, 0) > 0
+            )
+        order by facts.measure desc nulls last, facts.week_start, facts.ticket_id,
+            facts.escalation_id
+        limit {CASES_LIMIT}
+        """,
+        params,
+    )
+    total = int(frame["n_cases"][0]) if frame.height else 0
+    return frame.drop("n_cases"), total
+
+
 def backlog(snapshot: str, filters: Filters) -> int:
     """Open tickets now (not limited to the weeks)."""
     where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)

@@ -207,8 +207,10 @@ def test_timeline_of_a_ticket(sample_db: Path, monkeypatch: pytest.MonkeyPatch, 
         "select ticket_id, n_handoffs, n_escalations from analytics.fct_tickets "
         "where is_bounced_back order by ticket_id limit 1"
     ).fetchone()
-    at = app_test(sample_db, monkeypatch, ticket=ticket_id)
-    open_page(at, "timeline")
+    at = app_test(sample_db, monkeypatch)
+    at.run()
+    at.query_params["ticket"] = ticket_id  # as a link to the timeline page carries it
+    at.switch_page("views/timeline.py").run()
     assert not at.exception
     assert at.subheader[0].value.startswith(ticket_id)
     metrics = {m.label: m.value for m in at.metric}
