@@ -52,9 +52,7 @@ PAYLOADS = [
 def seen(markdown: str) -> str:
     """What a Markdown renderer shows of `md`'s output: each escape resolved, the
     invisible word joiners left out."""
-    return re.sub(r"\\([" + re.escape(PUNCTUATION) + "])", r"\1", markdown).replace(
-        WORD_JOINER, ""
-    )
+    return re.sub(r"\\([" + re.escape(PUNCTUATION) + "])", r"\1", markdown).replace(WORD_JOINER, "")
 
 
 def one_line(text: str) -> str:
