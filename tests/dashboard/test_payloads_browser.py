@@ -203,6 +203,7 @@ def test_every_page_shows_the_payloads_as_text(payload_page, facts):
     assert f"partner {partner}" in visible(page, '[data-testid="stMain"]')
     assert_inert(page, "scorecard")
     _open(page, url, "scorecard", partner=URL_TICKET)  # a partner no sidebar option has
+    assert f"“{URL_TICKET}” matches no partner" in visible(page)  # the link's note
     visited.add("scorecard")
     assert_inert(page, "scorecard, an unknown partner in the address")
 
@@ -316,7 +317,7 @@ def test_every_page_shows_the_payloads_as_text(payload_page, facts):
     visited.add("quality")
     assert_inert(page, "quality")
 
-    for key in PAGES.keys() - visited:  # pages with no data of their own (access log)
+    for key in PAGES.keys() - visited:  # the access log, the tickets behind a number
         _open(page, url, key, partner=partner)
         assert_inert(page, key)
     assert errors == []
