@@ -65,3 +65,14 @@ def open_tickets(kpi: str, week: date | None = None, **narrowed: str) -> None:
         params[name] = [value]
     widgets = {name: [value] for name, value in narrowed.items()}
     open_with(get_context().pages["tickets"], params, widgets)
+
+
+def open_flow_tickets(*, path: str | None = None, move: str | None = None) -> None:
+    """Go to the tickets that took a tier `path` or made a `move` (step:from:to) of
+    the escalation flow, with the filters kept."""
+    params = _view_params()
+    if path is not None:
+        params["path"] = [path]
+    if move is not None:
+        params["move"] = [move]
+    st.switch_page(get_context().pages["tickets"], query_params=params)

@@ -73,6 +73,7 @@ COPIED_MARTS: dict[str, str | None] = {
     "review_candidates": "week_start, escalation_id",
     "ticket_events": "ticket_id, event_index",
     "tier_paths": "week_start, partner",
+    "ticket_paths": "ticket_id",
     "pingpong_pairs": "week_start, partner",
     "dq_counter_checks": "ticket_id, counter",
     "dq_unmapped_groups": "partner, group_name",

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.context import get_context
+from dashboards.context import get_context, open_flow_tickets
 from pipelines.presentation import charts
 from pipelines.presentation.safe_text import md
 from pipelines.presentation.stats import sankey_links
@@ -35,18 +35,44 @@ def render() -> None:
     nodes, links = sankey_links(moved if moved.height else paths)
     if links.height:
         st.plotly_chart(charts.sankey_chart(nodes, links), key="sankey")
+        moves = data.tier_moves(snap, filters)
+        with st.expander(f"The flow's {moves.height} links, with their tickets"):
+            st.caption("Select a link to list the tickets that made that move.")
+            shown = moves.select(
+                "step",
+                pl.col("from_tier").alias("from"),
+                pl.col("to_tier").alias("to"),
+                pl.col("n_tickets").alias("tickets"),
+            )
+            picked = st.dataframe(
+                shown,
+                hide_index=True,
+                on_select="rerun",
+                selection_mode="single-row",
+                key="flow_links",
+            )
+            if picked.selection.rows:
+                row = moves.row(picked.selection.rows[0], named=True)
+                open_flow_tickets(move=f"{row['step']}:{row['from_tier']}:{row['to_tier']}")
     else:
         st.caption("No ticket changed tier under these filters.")
     left, right = st.columns(2)
     with left:
         st.subheader("Most common paths")
-        st.dataframe(
-            paths.head(TOP_PATHS)
-            .with_columns(share=pl.col("n_tickets") / total)
-            .select("path", pl.col("n_tickets").alias("tickets"), "share"),
+        st.caption("Select a path to list its tickets.")
+        top = paths.head(TOP_PATHS)
+        picked = st.dataframe(
+            top.with_columns(share=pl.col("n_tickets") / total).select(
+                "path", pl.col("n_tickets").alias("tickets"), "share"
+            ),
             hide_index=True,
             column_config={"share": st.column_config.NumberColumn(format="percent")},
+            on_select="rerun",
+            selection_mode="single-row",
+            key="flow_paths",
         )
+        if picked.selection.rows:
+            open_flow_tickets(path=str(top["path"][picked.selection.rows[0]]))
     with right:
         st.subheader("Ping-pong pairs")
         pairs = data.pingpong_pairs(snap, filters)

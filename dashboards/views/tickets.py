@@ -1,5 +1,6 @@
 """Tickets behind a number: the cases a KPI counts, under the sidebar's filters (and
-one week, when a tile or a trend point was clicked); select one to open its timeline.
+one week, when a tile or a trend point was clicked), or the tickets behind a path
+or a link of the escalation flow; select one to open its timeline.
 
 The list reads the KPI's own facts (analytics.kpi_facts), so its length is the
 number's numerator (or its cases, for a median): the same figure, one level down.
@@ -14,14 +15,18 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.context import get_context, open_ticket
-from dashboards.links import match_names, match_week, publish, seed
+from dashboards.links import match_names, match_week, own, publish, seed
 from pipelines.metrics import METRICS, metric
+from pipelines.presentation.filters import Filters
 from pipelines.presentation.format import fmt_value, label, unit
+from pipelines.presentation.queries import TierMove
 from pipelines.presentation.safe_text import md
 
 KPI_KEY = "kpi"
 WEEK_KEY = "week"
 CASES_KEY = "cases"
+PATH_KEY = "path"  # /tickets?path=L1 > L2: the tickets that took a tier path
+MOVE_KEY = "move"  # /tickets?move=1:L1:L2: the tickets on a link of the flow
 ALL_WEEKS = "all"
 CASES = {"numerator": "Counted in the number", "all": "Every case it is computed on"}
 SHOWN_STATS = ("rate", "share", "count", "median", "p90")
@@ -73,10 +78,46 @@ def _cases() -> bool:
     return chosen == "numerator"
 
 
+def _flow_cases(snap: str, filters: Filters, path: str | None, move: TierMove | None) -> None:
+    """The tickets behind a path or a move of the escalation flow."""
+    own(PATH_KEY, MOVE_KEY)
+    if move is not None:
+        what = f"moved from {md(move.from_tier)} to {md(move.to_tier)} at step {move.step}"
+    else:
+        what = f"took the tier path {md(path or '')}"
+    cases, total = data.path_tickets(snap, filters, path=path, move=move)
+    st.markdown(f"**{total:,}** resolved tickets {what} ({md(filters.describe())}).")
+    if total > cases.height:
+        st.caption(f"The first {cases.height:,} are listed.")
+    _case_table(cases.rename({"group_name": "entry group"}))
+
+
+def _case_table(table: pl.DataFrame) -> None:
+    """The cases, a selected row opening its ticket's timeline."""
+    if table.is_empty():
+        return
+    table = table.select([c for c in table.columns if table[c].null_count() < table.height])
+    st.caption("Select a ticket to open its timeline.")
+    event = st.dataframe(
+        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table"
+    )
+    if event.selection.rows:
+        open_ticket(str(table["ticket_id"][event.selection.rows[0]]))
+
+
 def render() -> None:
     ctx = get_context()
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Tickets behind a number")
+    path = next(iter(st.query_params.get_all(PATH_KEY)), None)
+    moved = next(iter(st.query_params.get_all(MOVE_KEY)), None)
+    if path is not None or moved is not None:
+        move = TierMove.parse(moved) if moved is not None else None
+        if moved is not None and move is None:
+            st.warning(f"The link's move “{md(moved)}” is not step:from:to (e.g. 1:L1:L2).")
+            return
+        _flow_cases(snap, filters, path, move)
+        return
     names = [m.name for m in METRICS if m.stat in SHOWN_STATS]
     left, middle = st.columns(2)
     with left:
@@ -124,13 +165,7 @@ def render() -> None:
         "agent",
         pl.col("measure").round(1).alias(f"value ({unit(name) or 'measure'})"),
     )
-    table = table.select([c for c in table.columns if table[c].null_count() < table.height])
-    st.caption("Select a ticket to open its timeline.")
-    event = st.dataframe(
-        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table"
-    )
-    if event.selection.rows:
-        open_ticket(str(table["ticket_id"][event.selection.rows[0]]))
+    _case_table(table)
 
 
 if __name__ == "__main__":

@@ -277,6 +277,26 @@ def peer_rates(snapshot: str, filters: Filters) -> pl.DataFrame:
 CASES_LIMIT = 5000  # rows listed behind a number (the count is always exact)
 
 
+@dataclass(frozen=True)
+class TierMove:
+    """A link of the escalation flow: from one tier to the next at a step of the path."""
+
+    step: int
+    from_tier: str
+    to_tier: str
+
+    def __str__(self) -> str:  # as the address carries it: 1:L1:L2
+        return f"{self.step}:{self.from_tier}:{self.to_tier}"
+
+    @classmethod
+    def parse(cls, text: str) -> TierMove | None:
+        step, _, rest = text.partition(":")
+        from_tier, _, to_tier = rest.partition(":")
+        if not (step.isdigit() and from_tier and to_tier) or int(step) < 1:
+            return None
+        return cls(int(step), from_tier, to_tier)
+
+
 def kpi_cases(
     snapshot: str, filters: Filters, metric: str, *, numerator_only: bool = True
 ) -> tuple[pl.DataFrame, int]:
@@ -308,6 +328,56 @@ def kpi_cases(
             )
         order by facts.measure desc nulls last, facts.week_start, facts.ticket_id,
             facts.escalation_id
+        limit {CASES_LIMIT}
+        """,
+        params,
+    )
+    total = int(frame["n_cases"][0]) if frame.height else 0
+    return frame.drop("n_cases"), total
+
+
+def tier_moves(snapshot: str, filters: Filters) -> pl.DataFrame:
+    """The escalation-flow Sankey's links as a table: step, from_tier, to_tier and
+    n_tickets (tickets whose path goes from_tier -> to_tier at that step)."""
+    where, params = _where(filters, AGGREGATE_FILTER_COLUMNS)
+    return _frame(
+        snapshot,
+        f"""
+        select step, tiers[step] as from_tier, tiers[step + 1] as to_tier,
+            count(*) as n_tickets
+        from (
+            select tiers, unnest(range(1, len(tiers))) as step
+            from analytics.ticket_paths
+            where {where}
+        )
+        group by all
+        order by n_tickets desc, step, from_tier, to_tier
+        """,
+        params,
+    )
+
+
+def path_tickets(
+    snapshot: str, filters: Filters, *, path: str | None = None, move: TierMove | None = None
+) -> tuple[pl.DataFrame, int]:
+    """The resolved tickets behind the escalation flow under `filters`: those whose
+    tier path is `path`, or that make `move` (step, from tier, to tier). At most
+    CASES_LIMIT rows, and how many there are in all."""
+    where, params = _where(filters, AGGREGATE_FILTER_COLUMNS)
+    if path is not None:
+        where += " and path = $path"
+        params["path"] = path
+    if move is not None:
+        where += " and tiers[$step] = $from_tier and tiers[$step + 1] = $to_tier"
+        params.update(step=move.step, from_tier=move.from_tier, to_tier=move.to_tier)
+    frame = _frame(
+        snapshot,
+        f"""
+        select ticket_id, week_start, partner, client, category, priority,
+            group_name, path, count(*) over () as n_cases
+        from analytics.ticket_paths
+        where {where}
+        order by week_start, ticket_id
         limit {CASES_LIMIT}
         """,
         params,

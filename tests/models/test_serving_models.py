@@ -181,7 +181,7 @@ def test_the_snapshot_copies_the_serving_models_as_built(built: Path):
     ):
         assert snap.execute(PATHS_SQL, {"week": WEEK}).fetchall() == EXPECTED_PATHS
         assert snap.execute(PAIRS_SQL, {"week": WEEK}).fetchall() == EXPECTED_PAIRS
-        for table in ("tier_paths", "pingpong_pairs", "ticket_events"):
+        for table in ("tier_paths", "ticket_paths", "pingpong_pairs", "ticket_events"):
             query = f"select * from analytics.{table} order by all"
             assert snap.execute(query).fetchall() == con.execute(query).fetchall(), table
 
@@ -191,11 +191,12 @@ def test_the_serving_models_are_in_the_build_and_rerun_after_a_quarantine():
     assert {models[n].layer for n in ("tier_paths", "pingpong_pairs", "ticket_events")} == {
         "serving"
     }
-    assert models["tier_paths"].depends_on == {"fct_tickets", "int_ticket_events"}
+    assert models["ticket_paths"].depends_on == {"fct_tickets", "int_ticket_events"}
+    assert models["tier_paths"].depends_on == {"ticket_paths"}
     assert models["pingpong_pairs"].depends_on == {"fct_tickets", "int_ticket_events"}
     assert models["ticket_events"].depends_on == {"int_ticket_events"}
     rerun = {m.name for m in _downstream(list(models.values()), {"int_tickets"})}
-    assert {"tier_paths", "pingpong_pairs", "ticket_events"} <= rerun
+    assert {"tier_paths", "ticket_paths", "pingpong_pairs", "ticket_events"} <= rerun
 
 
 def test_a_quarantined_ticket_is_in_no_serving_model(tmp_path: Path):
