@@ -81,16 +81,20 @@ def seed(
     default: Any,
     *,
     valid: Callable[[Any], bool] = lambda _: True,
+    param: str | None = None,
 ) -> None:
     """Before drawing the widget `key`: on its first draw in this visit, its value
-    from the address (`parse` of the parameter's values; None: not usable), else
-    `default`; a value no longer valid (the options changed) goes back to `default`."""
-    own(key)
+    from the address (`parse` of the values of `param`, default `key`; None: not
+    usable), else `default`; a value no longer valid (the options changed) goes back
+    to `default`. Pages give their widgets their own keys (two pages' `week` widgets
+    hold different things) and share the parameter name."""
+    param = param or key
+    own(param)
     if key in st.session_state:
         if not valid(st.session_state[key]):
             st.session_state[key] = default
         return
-    given = st.query_params.get_all(key)
+    given = st.query_params.get_all(param)
     value = parse(given) if given else None
     st.session_state[key] = default if value is None else value
 

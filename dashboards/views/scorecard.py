@@ -8,7 +8,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.context import get_context
+from dashboards.context import get_context, open_tickets
+from dashboards.links import match_week, publish, seed
 from pipelines.metrics import METRICS, for_clock
 from pipelines.presentation.filters import week_window
 from pipelines.presentation.format import label_expr, value_expr
@@ -35,16 +36,29 @@ def render() -> None:
     default = data.last_complete_week(snap)
     if default not in weeks:
         default = weeks[-1]
+    seed(
+        "scorecard_week",
+        lambda values: match_week(values[0], weeks),
+        default,
+        valid=lambda w: w in weeks,
+        param="week",
+    )
     week = st.selectbox(
         "Week",
         options=weeks,
-        index=weeks.index(default),
         format_func=lambda w: f"week of {w:%d %b %Y}",
         help="Defaults to the last complete week of the data.",
         key="scorecard_week",
     )
+    publish("week", [] if week == default else [week.isoformat()])
     since, until = week_window(week, SPARK_WEEKS)
     weekly = data.weekly_kpis(snap, filters.with_weeks(since, until))
+    seed(
+        "scorecard_clock",
+        lambda values: values[0] if values[0] in CLOCKS else None,
+        "wall",
+        param="clock",
+    )
     clock = st.radio(
         "Clock",
         options=list(CLOCKS),
@@ -55,6 +69,7 @@ def render() -> None:
         "calendar ([calendars] in tierlens.toml); a ticket with no calendar counts "
         "wall-clock time.",
     )
+    publish("clock", [] if clock == "wall" else [clock])
     targets = data.targets(snap)
     metrics = for_clock([m.name for m in METRICS if m.name in targets], clock)
     tiles = scorecard_tiles(weekly, week, metrics)
@@ -77,7 +92,8 @@ def render() -> None:
     # A toggle, not an expander: an expander's table is drawn even while it is closed,
     # and a data grid is the slowest element of the page to draw.
     if st.toggle("Every KPI this week", key="scorecard_all_kpis"):
-        table = this_week.select(
+        listed = this_week.filter(pl.col("week_start").is_not_null())
+        table = listed.select(
             KPI=label_expr(),
             value=value_expr("value"),
             cases=pl.col("sample"),
@@ -89,7 +105,16 @@ def render() -> None:
             target=pl.col("target"),
             status=pl.col("status"),
         )
-        st.dataframe(table, hide_index=True)
+        st.caption("Select a KPI to list the tickets behind it.")
+        picked = st.dataframe(
+            table,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="scorecard_kpis",
+        )
+        if picked.selection.rows:
+            open_tickets(str(listed["metric"][picked.selection.rows[0]]), week)
     st.caption(
         "Green: on target. Amber: off target but not yet red. Red: past the red line. "
         "Insufficient sample: too few cases this week for a rate to mean anything."

@@ -34,12 +34,13 @@ SHOWN_STATS = ("rate", "share", "count", "median", "p90")
 
 def _kpi(names: list[str]) -> str:
     seed(
-        KPI_KEY,
+        "tickets_kpi",
         lambda values: next(iter(match_names(values[:1], names, "KPI")), None),
         names[0],
         valid=lambda v: v in names,
+        param=KPI_KEY,
     )
-    chosen: str = st.selectbox("KPI", names, format_func=label, key=KPI_KEY)
+    chosen: str = st.selectbox("KPI", names, format_func=label, key="tickets_kpi")
     publish(KPI_KEY, [chosen])
     return chosen
 
@@ -51,14 +52,14 @@ def _week(weeks: list[date]) -> date | None:
         found = match_week(values[0], weeks)
         return found.isoformat() if found else None
 
-    seed(WEEK_KEY, from_link, ALL_WEEKS, valid=lambda v: v in options)
+    seed("tickets_week", from_link, ALL_WEEKS, valid=lambda v: v in options, param=WEEK_KEY)
     chosen: str = st.selectbox(
         "Week",
         options,
         format_func=lambda v: "Every week in the filter"
         if v == ALL_WEEKS
         else f"week of {date.fromisoformat(v):%d %b %Y}",
-        key=WEEK_KEY,
+        key="tickets_week",
     )
     publish(WEEK_KEY, [] if chosen == ALL_WEEKS else [chosen])
     return None if chosen == ALL_WEEKS else date.fromisoformat(chosen)
@@ -66,13 +67,14 @@ def _week(weeks: list[date]) -> date | None:
 
 def _cases() -> bool:
     seed(
-        CASES_KEY,
+        "tickets_cases",
         lambda values: values[0] if values[0] in CASES else None,
         "numerator",
         valid=CASES.__contains__,
+        param=CASES_KEY,
     )
     chosen: str = st.radio(
-        "Cases", list(CASES), format_func=CASES.__getitem__, horizontal=True, key=CASES_KEY
+        "Cases", list(CASES), format_func=CASES.__getitem__, horizontal=True, key="tickets_cases"
     )
     publish(CASES_KEY, [] if chosen == "numerator" else [chosen])
     return chosen == "numerator"
