@@ -170,7 +170,8 @@ def _open(page: Any, url: str, key: str, **query: str) -> None:
     page.goto(f"{url}/{path}" + (f"?{urlencode(query)}" if query else ""))
     page.wait_for_function(SETTLED, timeout=60_000, polling=100)
     page.wait_for_timeout(300)  # charts draw after the script ends
-    assert page.locator('[data-testid="stException"]').count() == 0, key
+    raised = page.locator('[data-testid="stException"]')
+    assert raised.count() == 0, f"{key}: {raised.first.inner_text()}"
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> Any:
