@@ -26,7 +26,15 @@ from pipelines.csv_safe import neutralise_formulas
 from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
-from pipelines.metrics import DIMENSIONS as METRIC_DIMENSIONS, METRICS, metric
+from pipelines.metrics import (
+    DIMENSIONS as METRIC_DIMENSIONS,
+    METRICS,
+    coverage_sql,
+    metric,
+    needs_of,
+    not_measurable,
+)
+from pipelines.metrics.declare import SOURCE_NEEDS
 from pipelines.metrics.sql import WEEK, aggregate_sql
 from pipelines.serving import open_snapshot
 
@@ -244,34 +252,36 @@ TIER_MAP_DOC = "docs/configuration.md#tier-map"
 
 def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
     """Lines saying which KPIs of the catalogue have no value in `frame` and why:
-    those that need tiers when no event of the build has a tier, and the rest."""
+    those the loaded exports cannot measure (grouped by what they lack), and those
+    with no case in the period."""
     shown = set(frame["metric"].to_list()) if "metric" in frame.columns else set()
     missing = [m.name for m in METRICS if m.name not in shown]
     if not missing:
         return []
     con, _pointer = open_snapshot(db_path)
     try:
-        n_events, n_tiered = con.execute(
-            "select count(*), count(held_tier) from analytics.ticket_events"
-        ).fetchall()[0]
-    except duckdb.Error:  # a snapshot published before ticket_events existed
-        n_events = n_tiered = 0
+        found = polars_frame(con.sql(coverage_sql()))
+        coverage = {c: bool(v) for c, v in found.row(0, named=True).items()}
+    except duckdb.Error:  # a snapshot published before source_coverage existed
+        coverage = None
     finally:
         con.close()
     lines = []
-    if n_events and not n_tiered:
-        tiered = [m for m in missing if metric(m).needs_tiers]
-        missing = [m for m in missing if not metric(m).needs_tiers]
-        lines.append(
-            f"{len(tiered)} KPIs need tiers: no group matched the tier map and the export has "
-            f"no tier column; see {TIER_MAP_DOC} ({', '.join(tiered)})"
-        )
-    if missing:
-        lines.append(
-            f"{len(missing)} KPIs have no value: the export has no data for them (no SLA "
-            "verdicts, knowledge flag or first-contact status, no escalation) or no case in "
-            f"the period ({', '.join(missing)})"
-        )
+    unmet = [
+        (need, what) for need, (column, what) in SOURCE_NEEDS.items()
+        if coverage is not None and not coverage.get(column)
+    ]
+    for need, what in unmet:
+        names = [n for n in missing if need in needs_of(metric(n))]
+        if names:
+            hint = f"; see {TIER_MAP_DOC}" if need == "tiers" else ""
+            lines.append(
+                f"{len(names)} KPIs are not measurable from these exports ({what}{hint}): "
+                f"{', '.join(names)}"
+            )
+    no_case = [n for n in missing if coverage is None or not not_measurable(n, coverage)]
+    if no_case:
+        lines.append(f"{len(no_case)} KPIs have no case in the period: {', '.join(no_case)}")
     return lines
 
 

@@ -74,6 +74,7 @@ COPIED_MARTS: dict[str, str | None] = {
     "ticket_events": "ticket_id, event_index",
     "tier_paths": "week_start, partner",
     "ticket_paths": "ticket_id",
+    "source_coverage": "week_start, partner",
     "pingpong_pairs": "week_start, partner",
     "dq_counter_checks": "ticket_id, counter",
     "dq_unmapped_groups": "partner, group_name",

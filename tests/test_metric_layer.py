@@ -132,3 +132,23 @@ def test_kpis_on_a_build_from_before_the_metric_layer_ask_for_a_rebuild(tmp_path
     line = one_line_error(tierlens("kpis", "--db", db, cwd=tmp_path))
     assert "made by an earlier Tierlens (no kpi_targets)" in line
     assert f"run `tierlens build --db {db}`" in line
+
+
+def test_a_kpi_the_exports_cannot_feed_says_what_they_lack():
+    from pipelines.metrics import not_measurable
+    from pipelines.metrics.declare import SOURCE_NEEDS
+
+    everything = {column: True for column, _ in SOURCE_NEEDS.values()}
+    assert all(not_measurable(m.name, everything) is None for m in METRICS)
+    no_sla = {**everything, "has_sla": False}
+    assert not_measurable("sla_breach_rate_escalated", no_sla) == "no SLA due date or SLA verdict"
+    assert not_measurable("escalation_rate", no_sla) is None
+    bare = {column: False for column in everything}
+    assert not_measurable("kb_deflection_rate", bare) == (
+        "no tier: no group matches the tier map and no tier label; "
+        "no knowledge-base article on any ticket"
+    )
+    # the business twin needs what its wall-clock KPI needs
+    assert not_measurable("sla_clock_share_business_l2", no_sla) == not_measurable(
+        "sla_clock_share_l2", no_sla
+    )

@@ -16,7 +16,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import get_context, open_ticket
 from dashboards.links import match_names, match_week, own, publish, seed
-from pipelines.metrics import METRICS, metric
+from pipelines.metrics import METRICS, metric, not_measurable
 from pipelines.presentation.filters import Filters
 from pipelines.presentation.format import fmt_value, label, unit
 from pipelines.presentation.queries import TierMove
@@ -139,7 +139,11 @@ def render() -> None:
     when = f"the week of {week:%d %b %Y}" if week else "the filtered weeks"
     st.caption(f"{md(declared.description)} ({md(scoped.describe())}, {when}.)")
     if total == 0:
-        st.info(f"No case of {md(label(name))} under these filters in {when}.")
+        why = not_measurable(name, data.coverage(snap, scoped))
+        if why:
+            st.info(f"{md(label(name))} is not measurable from this source: {md(why)}.")
+        else:
+            st.info(f"No case of {md(label(name))} under these filters in {when}.")
         return
     figures = data.kpis(snap, scoped, ())
     row = figures.filter(pl.col("metric") == name)

@@ -9,9 +9,9 @@ config file (pipelines.config), in code (`known(...)` at import), in a model.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from pipelines.metrics.declare import Dimension, FactModel, Metric, Target
+from pipelines.metrics.declare import SOURCE_NEEDS, Dimension, FactModel, Metric, Target
 from pipelines.metrics.registry import DIMENSIONS, FACT_MODELS, METRICS
 
 __all__ = [
@@ -118,3 +118,26 @@ def for_clock(names: Iterable[str], clock: str) -> list[str]:
 def default_targets() -> dict[str, Target]:
     """The targets declared with the KPIs (the config's [targets] starts from these)."""
     return {m.name: m.target for m in METRICS if m.target is not None}
+
+
+def needs_of(m: Metric) -> tuple[str, ...]:
+    """What the export must carry for `m` to be measurable (keys of SOURCE_NEEDS)."""
+    return (("tiers",) if m.needs_tiers else ()) + m.needs
+
+
+def not_measurable(name: str, coverage: Mapping[str, bool]) -> str | None:
+    """Why the KPI `name` cannot be measured from exports with this `coverage`
+    (source_coverage's has_* columns, over the filtered tickets), or None when it can."""
+    missing = [
+        SOURCE_NEEDS[n][1] for n in needs_of(metric(name)) if not coverage.get(SOURCE_NEEDS[n][0])
+    ]
+    return "; ".join(missing) or None
+
+
+def coverage_sql(where: str = "true") -> str:
+    """One row: each has_* column of analytics.source_coverage over the rows `where`
+    selects (false when no row), for not_measurable."""
+    columns = ", ".join(
+        f"coalesce(bool_or({column}), false) as {column}" for column, _ in SOURCE_NEEDS.values()
+    )
+    return f"select {columns} from analytics.source_coverage where {where}"

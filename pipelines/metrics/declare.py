@@ -20,6 +20,16 @@ Unit = Literal["%", "min", "tickets", "x"]
 Direction = Literal["higher", "lower", "none"]
 Grain = Literal["ticket", "escalation"]
 Clock = Literal["wall", "business"]
+SourceNeed = Literal["first_contact", "kb_articles", "sla", "notes"]
+# What each need is, as the dashboard says when no loaded export meets it (the
+# column of sql/serving/source_coverage.sql that tells whether one does).
+SOURCE_NEEDS: dict[str, tuple[str, str]] = {
+    "tiers": ("has_tiers", "no tier: no group matches the tier map and no tier label"),
+    "first_contact": ("has_first_contact", "no first-contact flag or first-contact status"),
+    "kb_articles": ("has_kb_articles", "no knowledge-base article on any ticket"),
+    "sla": ("has_sla", "no SLA due date or SLA verdict"),
+    "notes": ("has_notes", "no escalation notes"),
+}
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 _SQL_FIELDS = ("measure", "numerator", "denominator")
@@ -121,6 +131,9 @@ class Metric(_Frozen):
         None, ge=0, description="fewer cases than this: 'insufficient'; None: the config's"
     )
     needs_tiers: bool = Field(True, description="no value when no event of the export has a tier")
+    needs: tuple[SourceNeed, ...] = Field(
+        (), description="what the export must carry beyond tickets and events (SOURCE_NEEDS)"
+    )
     business: BusinessTwin | None = Field(
         None, description="declares the KPI's business-time twin (durations)"
     )

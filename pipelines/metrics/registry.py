@@ -110,6 +110,7 @@ DECLARED: tuple[Metric, ...] = (
         unit="%",
         direction="higher",
         needs_tiers=False,
+        needs=("first_contact",),
     ),
     Metric(
         name="bounceback_rate",
@@ -327,6 +328,7 @@ DECLARED: tuple[Metric, ...] = (
         numerator="is_unnecessary_by_kb",
         unit="%",
         direction="lower",
+        needs=("kb_articles",),
     ),
     Metric(
         name="unnecessary_by_quick_fix_rate",
@@ -352,6 +354,7 @@ DECLARED: tuple[Metric, ...] = (
         unit="%",
         direction="higher",
         target=Target(green_min=0.90, red_below=0.80, label=">= 90%"),
+        needs=("notes",),
     ),
     Metric(
         name="mttr_l1_only_median_min",
@@ -491,6 +494,7 @@ DECLARED: tuple[Metric, ...] = (
         numerator="is_sla_breached",
         unit="%",
         direction="lower",
+        needs=("sla",),
     ),
     Metric(
         name="sla_breach_rate_not_escalated",
@@ -503,6 +507,7 @@ DECLARED: tuple[Metric, ...] = (
         unit="%",
         direction="lower",
         needs_tiers=False,
+        needs=("sla",),
     ),
     Metric(
         name="sla_clock_share_l1",
@@ -523,6 +528,7 @@ DECLARED: tuple[Metric, ...] = (
             label_suffix="business hours, waits paused",
             note=_PAUSED,
         ),
+        needs=("sla",),
     ),
     Metric(
         name="sla_clock_share_l2",
@@ -543,6 +549,7 @@ DECLARED: tuple[Metric, ...] = (
             label_suffix="business hours, waits paused",
             note=_PAUSED,
         ),
+        needs=("sla",),
     ),
     Metric(
         name="sla_clock_share_l3",
@@ -563,6 +570,7 @@ DECLARED: tuple[Metric, ...] = (
             label_suffix="business hours, waits paused",
             note=_PAUSED,
         ),
+        needs=("sla",),
     ),
     Metric(
         name="sla_clock_share_l4",
@@ -583,6 +591,7 @@ DECLARED: tuple[Metric, ...] = (
             label_suffix="business hours, waits paused",
             note=_PAUSED,
         ),
+        needs=("sla",),
     ),
     Metric(
         name="kb_deflection_rate",
@@ -594,6 +603,7 @@ DECLARED: tuple[Metric, ...] = (
         unit="%",
         direction="higher",
         target=Target(green_min=0.40, red_below=0.25, label=">= 40%"),
+        needs=("kb_articles",),
     ),
     Metric(
         name="tier_mix_highest_l1",

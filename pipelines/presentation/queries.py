@@ -28,7 +28,7 @@ import polars as pl
 from pipelines import data_quality
 from pipelines.db import polars_frame
 from pipelines.kpis import OUTPUT_COLUMNS, kpi_query
-from pipelines.metrics import DIMENSIONS, fact_model
+from pipelines.metrics import DIMENSIONS, coverage_sql, fact_model
 from pipelines.metrics.sql import NONE_VALUE, filter_param
 from pipelines.presentation.filters import FILTER_DIMS, Filters
 from pipelines.review.actions import (
@@ -334,6 +334,15 @@ def kpi_cases(
     )
     total = int(frame["n_cases"][0]) if frame.height else 0
     return frame.drop("n_cases"), total
+
+
+def coverage(snapshot: str, filters: Filters) -> dict[str, bool]:
+    """What the filtered tickets' exports can measure (source_coverage's has_*
+    columns, true when any filtered ticket's source carries it); see
+    pipelines.metrics.not_measurable."""
+    where, params = _where(filters, AGGREGATE_FILTER_COLUMNS)
+    found = _frame(snapshot, coverage_sql(where), params)
+    return {c: bool(v) for c, v in found.row(0, named=True).items()}
 
 
 def tier_moves(snapshot: str, filters: Filters) -> pl.DataFrame:

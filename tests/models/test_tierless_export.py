@@ -60,12 +60,22 @@ def test_build_warns_and_kpis_say_what_is_missing(tmp_path):
     assert shown == ["pingpong_rate", "reopen_rate", "backlog_open_tickets"]
     need_tiers = [m.name for m in METRICS if m.needs_tiers]
     assert len(METRICS) == 64 and len(need_tiers) == 59
-    assert (f"59 KPIs need tiers: no group matched the tier map and the export has no tier "
-            f"column; see docs/configuration.md#tier-map ({', '.join(need_tiers)})") in run.err
-    # the two tier-free KPIs that have no value: no first-contact or SLA data in the export
-    assert ("2 KPIs have no value: the export has no data for them (no SLA verdicts, knowledge "
-            "flag or first-contact status, no escalation) or no case in the period "
-            "(first_contact_resolution_rate, sla_breach_rate_not_escalated)") in run.err
+    assert (f"59 KPIs are not measurable from these exports (no tier: no group matches the "
+            "tier map and no tier label; see docs/configuration.md#tier-map): "
+            f"{', '.join(need_tiers)}") in run.err
+    # this export carries none of the other things some KPIs need either: each is said
+    for need, what in (
+        ("first_contact", "no first-contact flag or first-contact status"),
+        ("kb_articles", "no knowledge-base article on any ticket"),
+        ("sla", "no SLA due date or SLA verdict"),
+        ("notes", "no escalation notes"),
+    ):
+        names = [m.name for m in METRICS if need in m.needs]
+        assert names, need
+        assert (f"{len(names)} KPIs are not measurable from these exports ({what}): "
+                f"{', '.join(names)}") in run.err
+    # every KPI without a value is explained by what the export lacks: none "has no case"
+    assert "no case in the period" not in run.err
 
 
 def test_with_a_tier_map_there_is_no_warning(tmp_path):
