@@ -22,12 +22,18 @@ STATUS_COLOURS: dict[str, str] = {
     "no target": "#5b8def",
     "n/a": "#8c8c8c",
 }
+# Red, green and amber mean a status (above) and nothing else: tiers and chart
+# series use cool hues only (cyan, blue, violet, magenta), each of a mid lightness
+# that reads on a white and on a dark page (contrast >= 3:1 on both; checked by
+# tests/presentation/test_charts.py). Tiers darken from L1 to L3, so they differ in
+# lightness too, not only in hue.
 TIER_COLOURS: dict[str, str] = {
-    "L1": "#4c9be8",
-    "L2": "#f0a030",
-    "L3": "#d64545",
-    "L4": "#8e5bd6",
+    "L1": "#1c9bb8",
+    "L2": "#3b6fd8",
+    "L3": "#7c4dd6",
+    "L4": "#c24fb0",
 }
+UNKNOWN_TIER_COLOUR = "#8c8c8c"
 
 
 def unit(metric: str) -> str:

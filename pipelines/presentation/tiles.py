@@ -2,9 +2,11 @@
 
 A tile: the KPI's name, its value for the week, the change since the previous week
 (coloured by whether it is an improvement), a status badge, the target and a
-sparkline of the last weeks. The sparkline is a small SVG glyph drawn here
-(no axes, no interaction): fourteen Plotly charts plus their Streamlit elements made
-the scorecard's first render a second slower in the browser than one HTML block.
+sparkline of the last weeks, on a fixed scale (`spark_scale`: 0-100% for a rate),
+without the weeks too small to judge or not over (`trusted_sparks`). The sparkline
+is a small SVG glyph drawn here (no axes, no interaction): fourteen Plotly charts
+plus their Streamlit elements made the scorecard's first render a second slower in
+the browser than one HTML block.
 
 Pure functions: the `scorecard_tiles` frame in (pipelines.presentation.stats), HTML out.
 """
@@ -12,11 +14,13 @@ Pure functions: the `scorecard_tiles` frame in (pipelines.presentation.stats), H
 from __future__ import annotations
 
 import base64
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 
 import polars as pl
 
+from pipelines.presentation.control import FULL, week_kinds
 from pipelines.presentation.format import (
     METRIC_DEFS,
     STATUS_COLOURS,
@@ -56,14 +60,21 @@ TILE_STYLE = """
 TILE_CSS = f"<style>{TILE_STYLE}</style>"
 
 
-def sparkline_svg(values: list[float | None], colour: str, title: str = "") -> str:
-    """The series as an image of an SVG polyline scaled to its own range; a missing
+def sparkline_svg(
+    values: list[float | None],
+    colour: str,
+    title: str = "",
+    *,
+    scale: tuple[float, float] | None = None,
+) -> str:
+    """The series as an image of an SVG polyline on the fixed `scale` (low, high:
+    values outside it sit on its edge), or on its own range without one; a missing
     week breaks the line, the last point gets a dot. Empty string when no value is
     known."""
     known = [v for v in values if v is not None]
     if not known:
         return ""
-    low, high = min(known), max(known)
+    low, high = scale if scale is not None else (min(known), max(known))
     span = high - low
     n = len(values)
     width = SPARK_WIDTH - 2 * SPARK_PAD
@@ -71,7 +82,8 @@ def sparkline_svg(values: list[float | None], colour: str, title: str = "") -> s
 
     def point(i: int, v: float) -> tuple[float, float]:
         x = SPARK_PAD + (width * i / (n - 1) if n > 1 else width / 2)
-        y = SPARK_PAD + (height / 2 if span == 0 else height * (high - v) / span)
+        clamped = min(max(v, low), high)
+        y = SPARK_PAD + (height / 2 if span == 0 else height * (high - clamped) / span)
         return round(x, 1), round(y, 1)
 
     runs: list[list[tuple[float, float]]] = [[]]
@@ -99,6 +111,53 @@ def sparkline_svg(values: list[float | None], colour: str, title: str = "") -> s
     return (
         f'<img class="tl-spark" alt="{escape(title)}" title="{escape(title)}" '
         f'src="data:image/svg+xml;base64,{data}"/>'
+    )
+
+
+def spark_scale(metric: str, values: list[float | None]) -> tuple[float, float]:
+    """The sparkline's fixed scale: 0-100% for a rate, else from zero to the largest
+    value of the weeks shown (the same for every week), so a one-point wiggle looks
+    like one point and not like a cliff."""
+    if unit(metric) == "%":
+        return 0.0, 1.0
+    top = max((v for v in values if v is not None), default=0.0)
+    return 0.0, top if top > 0 else 1.0
+
+
+def trusted_sparks(
+    tiles: pl.DataFrame,
+    weekly: pl.DataFrame,
+    week: date,
+    *,
+    min_sample: int,
+    complete_until: date | None,
+    n_weeks: int,
+) -> pl.DataFrame:
+    """`tiles` (stats.scorecard_tiles) with the sparkline of each metric redrawn from
+    `weekly` (weekly_kpis): the `n_weeks` calendar weeks up to `week`, each in its
+    place, and a gap (null) for a week with no rows, with too few cases or after the
+    last complete week `complete_until` (control.week_kinds): those weeks would read
+    0% or 100% on a ticket or two, or half a week."""
+    since = week - timedelta(weeks=n_weeks - 1)
+    calendar = pl.DataFrame({"week_start": pl.date_range(since, week, "1w", eager=True)})
+    kinds = week_kinds(
+        weekly.filter(pl.col("week_start").is_between(since, week)),
+        min_sample,
+        complete_until,
+    ).select("metric", "week_start", "value", "week_kind")
+    sparks = (
+        tiles.select("metric")
+        .join(calendar, how="cross")
+        .join(kinds, on=["metric", "week_start"], how="left")
+        .sort("week_start")
+        .group_by("metric", maintain_order=True)
+        .agg(
+            spark_weeks=pl.col("week_start"),
+            spark_values=pl.when(pl.col("week_kind") == FULL).then(pl.col("value")),
+        )
+    )
+    return tiles.drop("spark_weeks", "spark_values", strict=False).join(
+        sparks, on="metric", how="left", maintain_order="left"
     )
 
 
@@ -140,10 +199,13 @@ def tile_html(row: dict[str, Any], min_sample: int) -> str:
             else '<div class="tl-delta">no comparable previous week</div>'
         )
     spark_values = row.get("spark_values") or []
+    low, high = spark_scale(metric, spark_values)
     spark = sparkline_svg(
         spark_values,
         STATUS_COLOURS.get(status, STATUS_COLOURS["n/a"]),
-        title=f"{label(metric)}, last {len(spark_values)} weeks",
+        title=f"{label(metric)}, last {len(spark_values)} weeks on a scale of "
+        f"{fmt_value(low, unit_)} to {fmt_value(high, unit_)}",
+        scale=(low, high),
     )
     css_status = escape(status.replace(" ", "-").replace("/", ""))
     return (

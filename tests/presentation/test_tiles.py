@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
-from pipelines.presentation.tiles import sparkline_svg, tile_html, tiles_html
+from pipelines.presentation.tiles import (
+    spark_scale,
+    sparkline_svg,
+    tile_html,
+    tiles_html,
+    trusted_sparks,
+)
 
 
 def _svg(img: str) -> str:
@@ -33,6 +39,59 @@ def test_flat_series_sits_in_the_middle_and_empty_series_draws_nothing():
     assert sparkline_svg([], "#000") == ""
 
 
+def test_a_fixed_scale_keeps_a_small_wiggle_small_and_clamps_outliers():
+    # Scale 0-1 in the same 120 x 28 box: y = 3 + 22 * (1 - v).
+    # 0.70 -> 9.6, 0.72 -> 9.16 -> 9.2: a 2-point change moves less than half a pixel,
+    # where its own range would stretch it over the whole 22 (3.0 to 25.0).
+    svg = _svg(sparkline_svg([0.70, 0.72], "#000", scale=(0.0, 1.0)))
+    assert re.findall(r'points="([^"]*)"', svg) == ["3.0,9.6 117.0,9.2"]
+    # outside the scale: on its edge (1.5 -> top, -1 -> bottom)
+    svg = _svg(sparkline_svg([1.5, -1.0], "#000", scale=(0.0, 1.0)))
+    assert re.findall(r'points="([^"]*)"', svg) == ["3.0,3.0 117.0,25.0"]
+
+
+def test_spark_scale_is_0_to_100_percent_for_a_rate_and_from_zero_for_minutes():
+    assert spark_scale("l1_resolution_rate", [0.69, 0.71]) == (0.0, 1.0)
+    assert spark_scale("handoff_delay_median_min", [10.0, None, 40.0]) == (0.0, 40.0)
+    assert spark_scale("handoff_delay_median_min", [None, 0.0]) == (0.0, 1.0)
+
+
+def test_trusted_sparks_leave_gaps_for_missing_small_and_partial_weeks():
+    w = [date(2025, 3, 3) + timedelta(weeks=i) for i in range(6)]
+    weekly = pl.DataFrame(
+        {  # no rows for w[0] and w[2]; w[3] has 3 cases; w[5] is not over
+            "week_start": [w[1], w[3], w[4], w[5], w[4]],
+            "metric": ["l1_resolution_rate"] * 4 + ["escalation_rate"],
+            "value": [0.70, 0.0, 0.72, 1.0, 0.2],
+            "sample": [300, 3, 310, 5, 310],
+            "status": ["green", "insufficient", "green", "insufficient", "amber"],
+        }
+    )
+    tiles = pl.DataFrame(
+        {
+            "metric": ["l1_resolution_rate", "escalation_rate"],
+            "value": [1.0, 0.2],
+            "spark_weeks": [[w[3], w[5]], [w[4]]],
+            "spark_values": [[0.0, 1.0], [0.2]],
+        }
+    )
+    got = trusted_sparks(tiles, weekly, w[5], min_sample=20, complete_until=w[4], n_weeks=6)
+    assert got["metric"].to_list() == ["l1_resolution_rate", "escalation_rate"]
+    assert got["value"].to_list() == [1.0, 0.2]  # the tile's own figures stay
+    assert got["spark_weeks"].to_list() == [w, w]
+    assert got["spark_values"].to_list() == [
+        [None, 0.70, None, None, 0.72, None],
+        [None, None, None, None, 0.2, None],
+    ]
+
+
+def test_a_rate_tile_draws_its_sparkline_on_0_to_100_percent():
+    html = tile_html(_row(spark_values=[0.692, 0.712]), min_sample=20)
+    # y = 3 + 22 * (1 - v): 0.692 -> 9.776 -> 9.8, 0.712 -> 9.336 -> 9.3
+    assert re.findall(r'points="([^"]*)"', _svg(html)) == ["3.0,9.8 117.0,9.3"]
+    assert 'title="L1 resolution, last 2 weeks on a scale of 0.0% to 100.0%"' in html
+
+
 def _row(**kw) -> dict:
     row = {
         "metric": "l1_resolution_rate",
@@ -54,7 +113,7 @@ def test_tile_shows_value_change_status_and_target():
     # higher is better for L1 resolution: a rise is good news
     assert '<div class="tl-delta good">+2.0 pts vs previous week</div>' in html
     assert '<span class="tl-badge green">GREEN</span>target &gt;= 70%' in html
-    assert 'alt="L1 resolution, last 2 weeks"' in html
+    assert 'alt="L1 resolution, last 2 weeks on a scale of 0.0% to 100.0%"' in html
 
 
 def test_a_rise_of_a_lower_is_better_kpi_is_bad_news():
