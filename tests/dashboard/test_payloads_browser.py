@@ -98,6 +98,20 @@ def in_grids(page: Any, *wanted: str) -> None:
     )
 
 
+def drawn(page: Any, selector: str, wanted: list[str], *, every: bool = True) -> None:
+    """Wait until the elements of `selector` (a chart's labels: charts draw after the
+    script has finished) read every one of `wanted` (or one, every=False), as written."""
+    page.wait_for_function(
+        """([selector, wanted, every]) => {
+            const shown = new Set([...document.querySelectorAll(selector)]
+                .map(e => e.textContent.replaceAll('\u2060', '')));
+            return every ? wanted.every(w => shown.has(w)) : wanted.some(w => shown.has(w));
+        }""",
+        arg=[selector, wanted, every],
+        timeout=30_000,
+    )
+
+
 def texts(page: Any, selector: str) -> list[str]:
     found = page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")
     return [t.replace(WORD_JOINER, "") for t in found]
@@ -211,27 +225,16 @@ def test_every_page_shows_the_payloads_as_text(payload_page, facts):
     _open(page, url, "trends")
     page.get_by_role("combobox", name="Split by").click()
     page.get_by_role("option", name="Partner", exact=True).click()
-    page.wait_for_function(
-        "name => [...document.querySelectorAll('svg .legendtext')]"
-        ".some(t => t.textContent === name)",
-        arg=partner,
-        timeout=60_000,
-    )
-    assert set(partners) <= set(texts(page, "svg .legendtext"))
+    drawn(page, "svg .legendtext", partners)
     assert_inert(page, "trends, split by partner")
     page.get_by_role("combobox", name="Split by").click()
     page.get_by_role("option", name="Category", exact=True).click()
-    page.wait_for_function(  # an entity in the data reads as the entity, not as a tag
-        "name => [...document.querySelectorAll('svg .legendtext')]"
-        ".some(t => t.textContent === name)",
-        arg=ENTITY_CATEGORY,
-        timeout=60_000,
-    )
+    drawn(page, "svg .legendtext", [ENTITY_CATEGORY])  # an entity reads as the entity
     visited.add("trends")
     assert_inert(page, "trends, split by category")
 
     _open(page, url, "partners")
-    assert set(partners) <= set(texts(page, "svg .xtick text"))  # the chart's categories
+    drawn(page, "svg .xtick text", partners)  # the chart's categories
     in_grids(page, *partners)  # the overview's column names
     assert_inert(page, "partners")
     _open(page, url, "partners", partner=partner)
@@ -244,8 +247,7 @@ def test_every_page_shows_the_payloads_as_text(payload_page, facts):
     pairs = facts.execute(
         "select distinct group_a, group_b from analytics.pingpong_pairs"
     ).fetchall()
-    shown_pairs = texts(page, "svg .ytick text")
-    assert any(f"{a} → {b} → {a}" in shown_pairs for a, b in pairs), shown_pairs
+    drawn(page, "svg .ytick text", [f"{a} → {b} → {a}" for a, b in pairs], every=False)
     visited.add("flow")
     assert_inert(page, "flow")
 
@@ -275,7 +277,7 @@ def test_every_page_shows_the_payloads_as_text(payload_page, facts):
             "select held_group from analytics.ticket_events where ticket_id = ?", [ticket]
         ).fetchall()
     }
-    assert groups & set(texts(page, "svg .ytick text")), groups
+    drawn(page, "svg .ytick text", sorted(groups), every=False)
     assert_inert(page, f"timeline of {ticket}")
     entity_ticket = _one(
         facts,
@@ -336,7 +338,7 @@ def test_the_report_shows_the_payloads_as_text(
     assert_inert(page, "report")
     partners_section = visible(page, "#partners")
     assert all(p in partners_section for p in partners)
-    assert set(partners) <= set(texts(page, "#partners svg .xtick text"))
+    drawn(page, "#partners svg .xtick text", partners)
     actions = visible(page, "#actions")
     assert tag("Article", 6) in actions and tag("Access to", 7) in actions
     assert tag("Reviewer", 0) in visible(page, "#review")
