@@ -77,7 +77,7 @@ def write_payload_sample(folder: Path, n_tickets: int, seed: int) -> Config:
     ids = _tagging(tickets["ticket_id"])
     tickets = tickets.with_columns(
         pl.col("ticket_id").replace(ids),
-        pl.col("partner").replace(_tagging(tickets["partner"])),
+        pl.col("partner").replace(_tagging(tickets["partner"], offset=3)),  # Markdown and HTML
         pl.col("client").replace(_tagging(tickets["client"], offset=4)),
         pl.col("category").replace(_tagging(tickets["category"], first=True, offset=8)),
     )

@@ -205,7 +205,7 @@ def test_every_page_shows_the_payloads_as_text(payload_page, facts):
     page, url, errors = payload_page
     partners = _partners(facts)
     assert len(partners) == 4 and all(any(p.endswith(x) for x in PAYLOADS) for p in partners)
-    partner = partners[0]  # "Acme **bold**"
+    partner = partners[0]  # "Acme ![img](https://evil.example/x.png)"
     ticket, category, client, ticket_partner = _one(
         facts,
         "select ticket_id, category, client, partner from analytics.fct_tickets "
