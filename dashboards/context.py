@@ -36,7 +36,7 @@ def get_context() -> Context:
     return ctx
 
 
-def _view_params(drop: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def view_params(drop: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """The sidebar's filters as the address carries them (every page keeps them)."""
     return {
         key: st.query_params.get_all(key)
@@ -50,7 +50,7 @@ def open_ticket(ticket_id: str) -> None:
     page address (a link to it can be shared)."""
     st.session_state[OPEN_TICKET_KEY] = ticket_id
     st.switch_page(
-        get_context().pages["timeline"], query_params={**_view_params(), "ticket": [ticket_id]}
+        get_context().pages["timeline"], query_params={**view_params(), "ticket": [ticket_id]}
     )
 
 
@@ -58,7 +58,7 @@ def open_tickets(kpi: str, week: date | None = None, **narrowed: str) -> None:
     """Go to the list of tickets behind `kpi` (in `week`, else the filtered weeks),
     with the filters kept and narrowed to `narrowed` (a dimension -> one value, e.g.
     the partner whose bar was clicked)."""
-    params = {**_view_params(drop=tuple(narrowed)), "kpi": [kpi]}
+    params = {**view_params(drop=tuple(narrowed)), "kpi": [kpi]}
     if week is not None:
         params["week"] = [week.isoformat()]
     for name, value in narrowed.items():
@@ -70,7 +70,7 @@ def open_tickets(kpi: str, week: date | None = None, **narrowed: str) -> None:
 def open_flow_tickets(*, path: str | None = None, move: str | None = None) -> None:
     """Go to the tickets that took a tier `path` or made a `move` (step:from:to) of
     the escalation flow, with the filters kept."""
-    params = _view_params()
+    params = view_params()
     if path is not None:
         params["path"] = [path]
     if move is not None:

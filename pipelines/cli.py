@@ -483,7 +483,7 @@ def access_who(
     """The scope [access] gives a person with this email and these groups."""
     from pipelines.access.cli import explain_scope
 
-    if not explain_scope(_config(config), email, group or [], console):
+    if not explain_scope(_config(config).access, email, group or [], console):
         raise typer.Exit(1)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.context import get_context, open_tickets
+from dashboards.context import get_context, open_tickets, view_params
 from dashboards.links import match_week, publish, seed
 from pipelines.metrics import METRICS, for_clock
 from pipelines.presentation.filters import week_window
@@ -88,7 +89,14 @@ def render() -> None:
         f"{data.backlog(snap, filters):,}. Sparklines: the last {SPARK_WEEKS} weeks. "
         f"Durations: {CLOCKS[clock].lower()}."
     )
-    st.html(TILE_CSS + tiles_html(tiles, data.min_sample(snap)))
+    view = view_params()
+
+    def behind(metric: str) -> str:  # a tile opens the tickets behind it, filters kept
+        return "tickets?" + urlencode(
+            {**view, "kpi": [metric], "week": [week.isoformat()]}, doseq=True
+        )
+
+    st.html(TILE_CSS + tiles_html(tiles, data.min_sample(snap), link=behind))
     # A toggle, not an expander: an expander's table is drawn even while it is closed,
     # and a data grid is the slowest element of the page to draw.
     if st.toggle("Every KPI this week", key="scorecard_all_kpis"):

@@ -11,7 +11,7 @@ from rich.text import Text
 from pipelines.access import audit
 from pipelines.access.pseudonyms import new_key
 from pipelines.access.scopes import Scope
-from pipelines.config import Config
+from pipelines.access.settings import Access
 from pipelines.db import connect, require_database
 
 
@@ -25,12 +25,12 @@ def write_key(path: Path, console: Console) -> None:
     )
 
 
-def explain_scope(config: Config, email: str | None, groups: list[str], console: Console) -> bool:
+def explain_scope(access: Access, email: str | None, groups: list[str], console: Console) -> bool:
     """Print the scope these claims get (or why none); True when they get one."""
-    claims: dict[str, object] = {config.access.group_claim: groups}
+    claims: dict[str, object] = {access.group_claim: groups}
     if email:
         claims["email"] = email
-    found = config.access.scope_for(claims)
+    found = access.scope_for(claims)
     if isinstance(found, Scope):
         console.print(f"scope: {found}", markup=False, highlight=False)
         return True
@@ -59,4 +59,3 @@ def print_log(db: Path, console: Console, limit: int) -> None:
             Text(row["detail"] or ""),
         )
     console.print(table)
-

@@ -136,8 +136,9 @@ def not_measurable(name: str, coverage: Mapping[str, bool]) -> str | None:
 
 def coverage_sql(where: str = "true") -> str:
     """One row: each has_* column of analytics.source_coverage over the rows `where`
-    selects (false when no row), for not_measurable."""
+    selects, for not_measurable. With no row there is no source to fault: true (a
+    KPI then reads "no cases", not "not measurable")."""
     columns = ", ".join(
-        f"coalesce(bool_or({column}), false) as {column}" for column, _ in SOURCE_NEEDS.values()
+        f"coalesce(bool_or({column}), true) as {column}" for column, _ in SOURCE_NEEDS.values()
     )
     return f"select {columns} from analytics.source_coverage where {where}"

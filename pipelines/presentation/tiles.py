@@ -14,6 +14,7 @@ Pure functions: the `scorecard_tiles` frame in (pipelines.presentation.stats), H
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import date, timedelta
 from html import escape
 from typing import Any
@@ -39,6 +40,9 @@ GOOD, BAD = STATUS_COLOURS["green"], STATUS_COLOURS["red"]
 # tiles read in Streamlit's light and dark themes and on paper.
 TILE_STYLE = """
 .tl-tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 10px; }
+.tl-tile { position: relative; }
+.tl-cover { position: absolute; inset: 0; border-radius: inherit; }
+.tl-cover:hover { background: rgba(128, 128, 128, 0.08); }
 .tl-tile { border: 1px solid rgba(128, 128, 128, 0.35); border-left: 6px solid #8c8c8c;
   border-radius: 8px; padding: 8px 10px; break-inside: avoid; }
 .tl-tile.green { border-left-color: #2e9e5b; } .tl-tile.amber { border-left-color: #e0a100; }
@@ -168,8 +172,11 @@ def _delta_class(metric: str, change: float | None) -> str:
     return "good" if (change > 0) == better else "bad"
 
 
-def tile_html(row: dict[str, Any], min_sample: int) -> str:
-    """One tile from a row of `scorecard_tiles`."""
+def tile_html(
+    row: dict[str, Any], min_sample: int, link: Callable[[str], str] | None = None
+) -> str:
+    """One tile from a row of `scorecard_tiles`; with `link`, the whole tile is a link
+    to the address `link(metric)` gives (the tickets behind the number)."""
     metric, status = row["metric"], row["status"]
     unit_ = unit(metric)
     name = escape(label(metric))
@@ -208,17 +215,26 @@ def tile_html(row: dict[str, Any], min_sample: int) -> str:
         scale=(low, high),
     )
     css_status = escape(status.replace(" ", "-").replace("/", ""))
+    cover = (
+        f'<a class="tl-cover" href="{escape(link(metric))}" '
+        f'aria-label="{escape(f"The tickets behind {label(metric)}")}"></a>'
+        if link is not None
+        else ""
+    )
     return (
         f'<div class="tl-tile {css_status}" data-metric="{escape(metric)}">'
         f'<div class="tl-name">{name}</div>{value}{detail}'
-        f'<div class="tl-target">{badge}{target}</div>{spark}</div>'
+        f'<div class="tl-target">{badge}{target}</div>{spark}{cover}</div>'
     )
 
 
-def tiles_html(tiles: pl.DataFrame, min_sample: int) -> str:
-    """Every tile of `scorecard_tiles`, in its order, as one grid (TILE_CSS styles it)."""
+def tiles_html(
+    tiles: pl.DataFrame, min_sample: int, link: Callable[[str], str] | None = None
+) -> str:
+    """Every tile of `scorecard_tiles`, in its order, as one grid (TILE_CSS styles it);
+    `link`: see tile_html."""
     return (
         '<div class="tl-tiles">'
-        + "".join(tile_html(row, min_sample) for row in tiles.to_dicts())
+        + "".join(tile_html(row, min_sample, link) for row in tiles.to_dicts())
         + "</div>"
     )

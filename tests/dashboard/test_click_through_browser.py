@@ -1,0 +1,127 @@
+"""Every number leads to its tickets, in Chromium, with filters set: from a KPI of
+the scorecard to the tickets behind it to a ticket's timeline; from a path of the
+escalation flow to its tickets. No exception text anywhere on the way."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+
+from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
+    SETTLED,
+    VISIBLE_GRIDS,
+    _select_first_row,
+    page,
+    server,
+)
+
+pytestmark = pytest.mark.browser
+MAIN = '[data-testid="stMain"]'
+
+
+def _settle(page, path: str) -> None:  # noqa: F811
+    page.wait_for_function(f"() => location.pathname.endsWith('{path}')", timeout=60_000)
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    page.wait_for_timeout(300)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in page.locator(MAIN).inner_text()
+
+
+def _params(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlparse(url).query)
+
+
+def _select_row_with(page, grid: int, text: str) -> None:  # noqa: F811
+    """Click the row marker of the row whose first cell reads `text` in the `grid`-th
+    visible grid (the grid draws on a canvas; its accessible table is hidden but
+    holds the text). Rows are 35 px high under a 35 px header."""
+    table = page.locator(VISIBLE_GRIDS).nth(grid)
+    table.wait_for(timeout=60_000)
+    rows = table.locator('[role="row"]')
+    rows.nth(1).wait_for(state="attached", timeout=60_000)
+    firsts = [
+        (rows.nth(i).locator('[role="gridcell"]').first.text_content() or "").strip()
+        for i in range(1, min(rows.count(), 10))
+    ]
+    assert text in firsts, (text, firsts)
+    box = table.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * firsts.index(text) + 17)
+
+
+def test_from_a_kpi_to_its_tickets_to_a_timeline(server: str, page, snap_con):  # noqa: F811
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    weeks = [
+        r[0]
+        for r in snap_con.execute(
+            "select distinct week_start from analytics.fct_tickets where week_start is not null "
+            "order by 1"
+        ).fetchall()
+    ]
+    week = weeks[-2]
+    query = {"partner": partner, "priority": "P3", "week": week.isoformat()}
+    page.goto(f"{server}/?{urlencode(query)}")
+    _settle(page, "/")
+    page.get_by_text("Every KPI this week").click()
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    _select_row_with(page, 0, "Escalation rate")
+    _settle(page, "/tickets")
+    shown = _params(page.url)
+    assert shown["kpi"] == ["escalation_rate"] and shown["week"] == [week.isoformat()]
+    assert shown["partner"] == [partner] and shown["priority"] == ["P3"]
+    expected = snap_con.execute(
+        "select count(*) from analytics.kpi_facts f join config.metric_facts m using (fact) "
+        "where m.metric = 'escalation_rate' and not m.is_base and f.numerator > 0 "
+        "and partner = ? and priority = 'P3' and week_start = ?",
+        [partner, week],
+    ).fetchone()[0]
+    assert f"{expected:,} cases counted in Escalation rate" in page.locator(MAIN).inner_text()
+    _select_first_row(page, 0)
+    _settle(page, "/timeline")
+    shown = _params(page.url)
+    assert shown["partner"] == [partner] and shown["priority"] == ["P3"]
+    ticket = shown["ticket"][0]
+    assert page.locator(f"{MAIN} h3").first.inner_text().startswith(ticket)
+    row = snap_con.execute(
+        "select partner, priority, is_escalated from analytics.fct_tickets where ticket_id = ?",
+        [ticket],
+    ).fetchone()
+    assert row == (partner, "P3", True)
+
+
+def test_from_a_path_of_the_flow_to_its_tickets(server: str, page, snap_con):  # noqa: F811
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    path, n = snap_con.execute(
+        "select path, sum(n_tickets) from analytics.tier_paths where partner = ? "
+        "group by path order by 2 desc, path limit 1",
+        [partner],
+    ).fetchone()
+    page.goto(f"{server}/flow?partner={partner}")
+    _settle(page, "/flow")
+    _select_row_with(page, 0, path)
+    _settle(page, "/tickets")
+    assert _params(page.url)["path"] == [path]
+    assert f"{n:,} resolved tickets took the tier path {path}" in page.locator(MAIN).inner_text()
+
+
+def test_a_scorecard_tile_opens_the_tickets_behind_it(server: str, page, snap_con):  # noqa: F811
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    page.goto(f"{server}/?partner={partner}&priority=P3")
+    _settle(page, "/")
+    week = page.locator('[data-testid="stSelectbox"]').first.inner_text()
+    page.locator('.tl-tile[data-metric="l1_resolution_rate"] a.tl-cover').click()
+    _settle(page, "/tickets")
+    shown = _params(page.url)
+    assert shown["kpi"] == ["l1_resolution_rate"] and shown["partner"] == [partner]
+    assert shown["priority"] == ["P3"]
+    day = shown["week"][0]
+    expected = snap_con.execute(
+        "select count(*) from analytics.kpi_facts f join config.metric_facts m using (fact) "
+        "where m.metric = 'l1_resolution_rate' and not m.is_base and f.numerator > 0 "
+        "and partner = ? and priority = 'P3' and week_start = ?",
+        [partner, day],
+    ).fetchone()[0]
+    text = page.locator(MAIN).inner_text()
+    assert f"{expected:,} cases counted in L1 resolution" in text
+    assert week.split("week of ")[-1].strip() in text  # the tile's week, kept
