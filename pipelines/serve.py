@@ -60,6 +60,11 @@ def streamlit_command(
         "true" if headless else "false",
         "--browser.gatherUsageStats",
         "false",
+        # the grids' own "download as CSV" writes cells verbatim (a name such as
+        # =HYPERLINK(...) would run in a spreadsheet): pages offer neutralised
+        # downloads instead (pipelines/csv_safe.py)
+        "--client.disableDataExport",
+        "true",
         *given_secrets,
         "--",
         "--db",

@@ -152,3 +152,37 @@ def test_other_cells_are_unchanged(formula_db: Path, tmp_path: Path):
     clients = {r["client"] for r in _rows(run.out)} - {""}
     loaded = pl.read_csv(formula_db.parent / "data" / "tickets.csv", infer_schema=False)
     assert clients == set(loaded["client"].drop_nulls().to_list())
+
+
+@pytest.mark.browser
+def test_the_dashboards_ticket_download_neutralises_formulas(formula_db: Path, tmp_path: Path):
+    """The tickets page's download, through Chromium's own download (the grids'
+    built-in CSV export is switched off: it writes cells verbatim)."""
+    from playwright.sync_api import sync_playwright
+
+    from pipelines.chromium import CHROMIUM, CHROMIUM_ARGS
+    from pipelines.serve import running_dashboard, streamlit_command
+    from tests.dashboard.test_browser import SETTLED, _require_browser
+
+    _require_browser()
+    command = streamlit_command(formula_db, 8501)
+    assert command[command.index("--client.disableDataExport") + 1] == "true"
+    with (
+        running_dashboard(formula_db, tmp_path / "streamlit.log") as served,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.goto(f"{served.url}/tickets?kpi=escalation_rate")
+            page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="Download these tickets (CSV)").click()
+            saved = tmp_path / "tickets.csv"
+            download.value.save_as(saved)
+        finally:
+            browser.close()
+    rows = _rows(saved.read_text(encoding="utf-8"))
+    partners = {r["partner"] for r in rows}
+    assert {QUOTE + p for p in PARTNERS.values()} & partners  # the formulas, quoted
+    assert not [p for p in partners if p.startswith(FORMULA_STARTS)]

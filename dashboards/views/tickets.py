@@ -16,6 +16,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.context import get_context, open_ticket
 from dashboards.links import match_names, match_week, own, publish, seed
+from pipelines.csv_safe import neutralise_formulas
 from pipelines.metrics import METRICS, metric, not_measurable
 from pipelines.presentation.filters import Filters
 from pipelines.presentation.format import fmt_value, label, unit
@@ -95,10 +96,18 @@ def _flow_cases(snap: str, filters: Filters, path: str | None, move: TierMove | 
 
 
 def _case_table(table: pl.DataFrame) -> None:
-    """The cases, a selected row opening its ticket's timeline."""
+    """The cases, a selected row opening its ticket's timeline, and a download of
+    them whose text cells a spreadsheet cannot run as formulas (csv_safe)."""
     if table.is_empty():
         return
     table = table.select([c for c in table.columns if table[c].null_count() < table.height])
+    st.download_button(
+        "Download these tickets (CSV)",
+        neutralise_formulas(table).write_csv(),
+        file_name="tierlens-tickets.csv",
+        mime="text/csv",
+        key="cases_csv",
+    )
     st.caption("Select a ticket to open its timeline.")
     event = st.dataframe(
         table, hide_index=True, on_select="rerun", selection_mode="single-row", key="case_table"
