@@ -207,6 +207,18 @@ class Clocks(_Strict):
     )
 
 
+class Comparison(_Strict):
+    """[comparison]: when the partner comparison calls two partners different."""
+
+    min_gap: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="the smallest gap between two partners' rates that matters (0.05 = "
+        "5 percentage points): a smaller gap is never called a difference, however sure",
+    )
+
+
 class IngestSettings(_Strict):
     source_timezone: str = Field("UTC", description="zone of timestamps with no offset")
     date_order: Literal["auto", "ymd", "dmy", "mdy"] = "auto"
@@ -310,6 +322,7 @@ class Config(_Strict):
     calendars: dict[str, Calendar] = Field(default_factory=dict)
     calendar_map: list[CalendarRule] = Field(default_factory=list)
     clocks: Clocks = Field(default_factory=Clocks)
+    comparison: Comparison = Field(default_factory=Comparison)
     access: Access = Field(default_factory=Access)
 
     _zone = field_validator("reporting_timezone")(_check_zone)

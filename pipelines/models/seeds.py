@@ -107,6 +107,7 @@ def _tables(config: Config, days: tuple[date, date] | None) -> dict[str, pl.Data
                 "quick_fix_minutes": [float(esc.quick_fix_minutes)],
                 "early_escalation_minutes": [float(esc.early_escalation_minutes)],
                 "default_partner": [config.ingest.default_partner],
+                "min_gap": [float(config.comparison.min_gap)],
             }
         ),
         "tier_rules": pl.DataFrame(

@@ -9,16 +9,17 @@ from pipelines.presentation.charts import peer_funnel_chart
 from pipelines.presentation.stats import funnel_limits
 
 
-def test_limits_at_100_cases_around_a_half():
+def test_normal_limits_at_100_cases_around_a_half():
+    # the normal approximation (the exact limits: tests/presentation/test_comparison.py):
     # sqrt(0.5 * 0.5 / 100) = 0.05; 1.959964 * 0.05 = 0.0979982; 3.090232 * 0.05 = 0.1545116
-    row = funnel_limits(0.5, 100).row(-1, named=True)
+    row = funnel_limits(0.5, 100, method="normal").row(-1, named=True)
     assert row["cases"] == pytest.approx(100)
     assert (row["lower95"], row["upper95"]) == pytest.approx((0.4020018, 0.5979982))
     assert (row["lower998"], row["upper998"]) == pytest.approx((0.3454884, 0.6545116))
 
 
-def test_limits_narrow_with_cases_and_stay_within_0_and_1():
-    limits = funnel_limits(0.9, 10_000)
+def test_normal_limits_narrow_with_cases_and_stay_within_0_and_1():
+    limits = funnel_limits(0.9, 10_000, method="normal")
     width = limits["upper95"] - limits["lower95"]
     assert width.is_sorted(descending=True)
     assert limits["upper998"].max() <= 1 and limits["lower998"].min() >= 0
