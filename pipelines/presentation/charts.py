@@ -10,6 +10,7 @@ from the data (partners, groups, statuses, ...) goes through safe_text.plot_text
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -117,7 +118,9 @@ def _green_band(target: dict[str, float | None] | None) -> tuple[float, float] |
 
 def partner_chart(compared: pl.DataFrame, metric: str) -> go.Figure:
     """Partners side by side on one rate KPI: the observed rate with its 95%
-    Wilson interval and the case-mix adjusted rate with its 95% interval.
+    Wilson interval and the case-mix adjusted rate (indirect standardisation,
+    stats.indirect_standardise) with its 95% interval; a partner with too few cases
+    has no adjusted bar (a null adjusted_rate).
 
     `compared` has partner, value, ci_low, ci_high, adjusted_rate, adjusted_low,
     adjusted_high."""
@@ -143,7 +146,7 @@ def partner_chart(compared: pl.DataFrame, metric: str) -> go.Figure:
             go.Bar(
                 x=partners,
                 y=frame["adjusted_rate"].to_list(),
-                name="Case-mix adjusted (95% interval)",
+                name="Case-mix adjusted, where enough cases (95% interval)",
                 marker_color=SERIES_COLOURS[1],
                 error_y={
                     "type": "data",
@@ -154,7 +157,7 @@ def partner_chart(compared: pl.DataFrame, metric: str) -> go.Figure:
             )
         )
     fig.update_layout(barmode="group")
-    _base(fig, f"{label(metric)} by partner ({goodness(metric)}; bars overlap = no clear gap)")
+    _base(fig, f"{label(metric)} by partner, observed and adjusted ({goodness(metric)})")
     _value_axis(fig, unit(metric))
     return fig
 
@@ -286,19 +289,21 @@ def action_trend_chart(weeks: list[date], counts: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def peer_funnel_chart(own: pl.DataFrame, peers: pl.DataFrame, metric: str) -> go.Figure:
-    """A partner against its unnamed peers on one rate KPI, as a funnel plot: each
-    desk's rate against its number of cases, with the 95% and 99.8% limits around the
-    pooled rate. `own` has partner, numerator, denominator; `peers` has peer,
-    numerator, denominator (one row each)."""
-    from pipelines.presentation.stats import funnel_limits
+# A funnel point's colour, size and symbol by its tone: where it falls.
+FUNNEL_TONES: dict[str, dict[str, Any]] = {
+    "within": {"color": "#3b6fd8", "size": 11, "symbol": "circle"},
+    "watch": {"color": "#e0a100", "size": 12, "symbol": "circle"},
+    "better": {"color": "#2e9e5b", "size": 13, "symbol": "circle"},
+    "worse": {"color": "#d64545", "size": 13, "symbol": "circle"},
+    "outside": {"color": "#8e5bd6", "size": 13, "symbol": "circle"},
+    "peer": {"color": "#9aa5b1", "size": 10, "symbol": "circle"},
+    "own": {"color": "#3b6fd8", "size": 14, "symbol": "diamond"},
+}
+FUNNEL_NAMED = ("watch", "better", "worse", "outside")  # tones whose points carry their name
+FUNNEL_LINE = "#8c8c8c"
 
-    both = pl.concat(
-        [own.select("numerator", "denominator"), peers.select("numerator", "denominator")]
-    )
-    pooled = float(both["numerator"].sum()) / float(both["denominator"].sum())
-    limits = funnel_limits(pooled, max(both["denominator"].to_list()) * 1.2)
-    fig = go.Figure()
+
+def _add_funnel_limits(fig: go.Figure, limits: pl.DataFrame) -> None:
     for low, high, name, dash in (
         ("lower998", "upper998", "99.8% limits", "dot"),
         ("lower95", "upper95", "95% limits", "dash"),
@@ -309,35 +314,116 @@ def peer_funnel_chart(own: pl.DataFrame, peers: pl.DataFrame, metric: str) -> go
                     x=limits["cases"].to_list(),
                     y=limits[col].to_list(),
                     mode="lines",
-                    line={"color": "#8c8c8c", "dash": dash, "width": 1},
+                    line={"color": FUNNEL_LINE, "dash": dash, "width": 1},
                     name=name,
                     legendgroup=name,
                     showlegend=shown,
                     hoverinfo="skip",
                 )
             )
-    fig.add_hline(y=pooled, line={"color": "#8c8c8c", "width": 1})
+
+
+def _add_funnel_points(fig: go.Figure, part: pl.DataFrame) -> None:
+    tone = str(part["tone"][0])
+    hover = part.select(
+        plot_text_expr(pl.col("name").fill_null(""))
+        + "<br>"
+        + plot_text_expr(pl.col("detail").fill_null("")).str.replace_all("\n", "<br>", literal=True)
+    ).to_series()
     fig.add_trace(
         go.Scatter(
-            x=peers["denominator"].to_list(),
-            y=(peers["numerator"] / peers["denominator"]).to_list(),
-            mode="markers",
-            marker={"color": "#9aa5b1", "size": 10},
-            name="Other partners (unnamed)",
-            hovertemplate="%{y:.1%} of %{x} cases<extra>another partner</extra>",
+            x=part["x"].to_list(),
+            y=part["y"].to_list(),
+            mode="markers+text" if tone in FUNNEL_NAMED else "markers",
+            text=plot_texts(part["name"].to_list()) if tone in FUNNEL_NAMED else None,
+            textposition="top center",
+            marker=FUNNEL_TONES.get(tone, FUNNEL_TONES["within"]),
+            name=plot_text(part["group"][0]),
+            hovertext=hover.to_list(),
+            hovertemplate="%{hovertext}<extra></extra>",
+            customdata=part["key"].to_list(),
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=own["denominator"].to_list(),
-            y=(own["numerator"] / own["denominator"]).to_list(),
-            mode="markers",
-            marker={"color": SERIES_COLOURS[0], "size": 14, "symbol": "diamond"},
-            name=plot_text(str(own["partner"][0])) if own.height else "This partner",
-            hovertemplate="%{y:.1%} of %{x} cases<extra></extra>",
-        )
-    )
-    fig.update_xaxes(type="log", title_text="cases (log scale)")
-    _base(fig, f"{label(metric)}: this partner among the others ({goodness(metric)})")
+
+
+def funnel_chart(
+    points: pl.DataFrame,
+    pooled: float,
+    metric: str,
+    *,
+    title: str,
+    x_title: str = "cases (log scale)",
+) -> go.Figure:
+    """A funnel plot (Spiegelhalter 2005) of one rate KPI: each point's rate (y)
+    against its cases (x, log scale), the pooled rate as a line and the 95% and
+    99.8% limits around it (stats.funnel_limits: exact binomial). Inside the
+    funnel a point differs from the pooled rate by no more than chance gives a unit
+    of its size.
+
+    `points`: name, x, y, group (one trace per group, legend name, in order of first
+    appearance), tone (a key of FUNNEL_TONES: its colour; points outside the limits
+    also show their name), detail (hover lines after the name, split by newlines)
+    and key (customdata, for a click handler: the partner as it is in the data, or
+    null for a point that must not be named; never put it in a template). Names,
+    groups and details are shown as text (plot_text)."""
+    from pipelines.presentation.stats import funnel_limits
+
+    top = 1.2 * max(points.select(pl.col("x").max()).item() or 1.0, 1.0)
+    fig = go.Figure()
+    _add_funnel_limits(fig, funnel_limits(pooled, top))
+    fig.add_hline(y=pooled, line={"color": FUNNEL_LINE, "width": 1})
+    for part in points.partition_by("group", maintain_order=True):
+        _add_funnel_points(fig, part)
+    fig.update_xaxes(type="log", title_text=x_title)
+    _base(fig, title, height=420)
     _value_axis(fig, unit(metric))
     return fig
+
+
+def peer_funnel_chart(own: pl.DataFrame, peers: pl.DataFrame, metric: str) -> go.Figure:
+    """A partner against its unnamed peers on one rate KPI, as a funnel plot: each
+    desk's rate against its number of cases, with the 95% and 99.8% limits around the
+    pooled rate. `own` has partner, numerator, denominator; `peers` has peer,
+    numerator, denominator (one row each); a peer is never named (not even in the
+    figure's data)."""
+    both = pl.concat(
+        [own.select("numerator", "denominator"), peers.select("numerator", "denominator")]
+    )
+    pooled = float(both["numerator"].sum()) / float(both["denominator"].sum())
+    rows = [
+        peers.select(
+            pl.lit("another partner").alias("name"),
+            pl.lit("Other partners (unnamed)").alias("group"),
+            pl.lit("peer").alias("tone"),
+            pl.lit(None, dtype=pl.String).alias("key"),
+            "numerator",
+            "denominator",
+        ),
+        own.head(1).select(
+            pl.col("partner").cast(pl.String).alias("name"),
+            pl.col("partner").cast(pl.String).alias("group"),
+            pl.lit("own").alias("tone"),
+            pl.col("partner").cast(pl.String).alias("key"),
+            "numerator",
+            "denominator",
+        ),
+    ]
+    points = pl.concat(rows, how="vertical_relaxed").select(
+        "name",
+        "group",
+        "tone",
+        "key",
+        pl.col("denominator").alias("x"),
+        (pl.col("numerator") / pl.col("denominator")).alias("y"),
+        pl.format(
+            "{}% of {} cases",
+            (pl.col("numerator") / pl.col("denominator") * 100).round(1),
+            pl.col("denominator").round(0).cast(pl.Int64),
+        ).alias("detail"),
+    )
+    return funnel_chart(
+        points,
+        pooled,
+        metric,
+        title=f"{label(metric)}: this partner among the others ({goodness(metric)})",
+    )

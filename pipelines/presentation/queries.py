@@ -416,6 +416,19 @@ def min_sample(snapshot: str) -> int:
     return int(_frame(snapshot, "select min_sample from config.settings")["min_sample"][0])
 
 
+DEFAULT_MIN_GAP = 0.05  # [comparison] min_gap, for a snapshot built before it existed
+
+
+def min_gap(snapshot: str) -> float:
+    """[comparison] min_gap of the build: the smallest gap between two partners'
+    rates that the partner comparison calls a difference."""
+    try:
+        frame = _frame(snapshot, "select min_gap from config.settings")
+    except duckdb.BinderException:  # a snapshot of a build before [comparison]
+        return DEFAULT_MIN_GAP
+    return float(frame["min_gap"][0])
+
+
 # ---------------------------------------------------------------- escalation flow
 
 

@@ -15,11 +15,20 @@ import polars as pl
 
 from pipelines.metrics import METRICS, STOCK_METRICS, for_clock, known
 from pipelines.presentation import charts, queries as data
+from pipelines.presentation.comparison import (
+    PartnerComparison,
+    compare_partners,
+    funnel_points,
+    pair_table,
+    partner_table,
+    untested_pairs,
+)
 from pipelines.presentation.filters import Filters, week_window
+from pipelines.presentation.format import goodness, label
 from pipelines.presentation.stats import (
+    DIFFERENT,
     sankey_links,
     scorecard_tiles,
-    standardise,
     verdict,
 )
 from pipelines.presentation.tables import kpi_overview
@@ -126,36 +135,88 @@ def partners(scope: Scope) -> str:
         return section("partners", "Partner comparison", "<p>No resolved tickets.</p>")
     if scope.partner:
         title = f"Clients of {scope.partner}"
-        chart = ""
+        compared = ""
         note = "Other partners are not shown in a partner's report."
         by = by.rename({"client": "partner"}).with_columns(pl.col("partner").fill_null("(none)"))
     else:
-        title = "Partner comparison"
-        strata = (
-            data.kpis(snap, filters, ("partner", "category", "priority"))
-            .filter(pl.col("metric") == PARTNER_METRIC)
-            .with_columns(pl.col("category", "priority").fill_null("(none)"))
-        )
-        adjusted = standardise(strata).select(
-            "partner", "adjusted_rate", "adjusted_low", "adjusted_high"
-        )
-        compared = by.filter(pl.col("metric") == PARTNER_METRIC).join(
-            adjusted, on="partner", how="left"
-        )
-        chart = figure(charts.partner_chart(compared, PARTNER_METRIC), "partner_chart")
-        note = (
-            "Observed rate with its 95% Wilson interval, and the case-mix adjusted rate "
-            "(direct standardisation on category × priority)."
-        )
+        title = "Every KPI by partner"
+        compared = _compared(scope, by)
+        note = ""
     overview = kpi_overview(by.filter(pl.col("metric").is_in(_target_metrics(scope))))
     body = (
-        chart
+        compared
         + f"<h3>{esc(title)}, week of {scope.week:%d %b %Y}</h3>"
         + table(overview)
         + f'<p class="note">{esc(note)} Value (95% interval); a status other than green is '
         "appended.</p>"
     )
     return section("partners", "Partner comparison", body)
+
+
+def _compared(scope: Scope, by: pl.DataFrame) -> str:
+    """The partners on PARTNER_METRIC: the funnel plot, the table of observed and
+    case-mix adjusted rates, the bars, and the pairs that differ."""
+    snap = scope.snapshot
+    strata = data.kpis(snap, scope.week_filters(), ("partner", "category", "priority"))
+    comparison = compare_partners(
+        strata, PARTNER_METRIC, data.min_sample(snap), data.min_gap(snap)
+    )
+    if comparison.partners.is_empty():
+        return ""
+    funnel = charts.funnel_chart(
+        funnel_points(comparison),
+        comparison.pooled,
+        PARTNER_METRIC,
+        title=f"{label(PARTNER_METRIC)} by partner, adjusted for case mix "
+        f"({goodness(PARTNER_METRIC)})",
+        x_title="weight of evidence, in tickets of an average mix (log scale)",
+    )
+    adjusted = comparison.partners.select(
+        "partner", "adjusted_rate", "adjusted_low", "adjusted_high"
+    )
+    observed = by.filter(pl.col("metric") == PARTNER_METRIC).join(
+        adjusted, on="partner", how="left"
+    )
+    return (
+        figure(funnel, "partner_funnel")
+        + f'<p class="note">{esc(_funnel_note(comparison))}</p>'
+        + table(partner_table(comparison), numeric=("tickets", "comparable"))
+        + figure(charts.partner_chart(observed, PARTNER_METRIC), "partner_chart")
+        + _pairs_block(comparison)
+    )
+
+
+def _funnel_note(comparison: PartnerComparison) -> str:
+    left_out = comparison.not_judged.height
+    left_text = (
+        f" {left_out} partner(s) with fewer than {comparison.min_sample} tickets (or "
+        "comparable tickets) are not plotted and have no adjusted figure."
+        if left_out
+        else ""
+    )
+    return (
+        "Each point: a partner's rate adjusted for its mix of tickets (category × priority; "
+        "observed ÷ expected × the rate of all partners, "
+        f"{100 * comparison.pooled:.1f}%, the line). Inside the funnel a gap from the line "
+        "is within chance for the weight of the desk's figures; outside the 95% limits, "
+        "look closer; outside the 99.8% limits, a real difference. Across: the weight of "
+        "evidence, in tickets of an average mix." + left_text
+    )
+
+
+def _pairs_block(comparison: PartnerComparison) -> str:
+    pairs = pair_table(comparison)
+    different = pairs.filter(pl.col("verdict") == DIFFERENT)
+    summary = (
+        f"{pairs.height} pair(s) of partners compared on the tickets of the kinds both "
+        f"handle; {different.height} different (false discovery rate 5%, and a gap of at "
+        f"least {100 * comparison.min_gap:.1f} points)."
+    )
+    skipped = untested_pairs(comparison)
+    if skipped:
+        summary += f" {skipped} pair(s) with a partner of too few tickets are not compared."
+    shown = table(different.drop("verdict")) if different.height else ""
+    return f"<h3>Pairs of partners that differ</h3><p>{esc(summary)}</p>" + shown
 
 
 # ---------------------------------------------------------------- flow

@@ -11,7 +11,6 @@ from pipelines.presentation.stats import (
     pairwise_tests,
     sankey_links,
     scorecard_tiles,
-    standardise,
     verdict,
 )
 
@@ -47,51 +46,6 @@ def test_z_test_with_no_variance_is_not_significant():
     )
     row = pairwise_tests(rates).row(0, named=True)
     assert row["z"] is None and row["significant"] is False
-
-
-def test_direct_standardisation_by_hand():
-    # Two strata. Overall: easy 80/100 (80%), hard 20/100 (20%) -> weights 0.5 / 0.5.
-    # A: easy 72/90 (80%), hard 2/10 (20%): crude 74%, adjusted 0.5*0.8 + 0.5*0.2 = 50%.
-    # B: easy 8/10 (80%), hard 18/90 (20%): crude 26%, adjusted 50% too: the whole
-    # crude gap is case mix.
-    # C: only easy cases, 0/0 in hard -> hard takes the overall 20%.
-    strata = pl.DataFrame(
-        {
-            "partner": ["A", "A", "B", "B", "C"],
-            "metric": ["m"] * 5,
-            "category": ["easy", "hard", "easy", "hard", "easy"],
-            "priority": ["P3"] * 5,
-            "numerator": [72.0, 2.0, 8.0, 18.0, 0.0],
-            "denominator": [90.0, 10.0, 10.0, 90.0, 0.0],
-        }
-    )
-    out = {r["partner"]: r for r in standardise(strata).to_dicts()}
-    assert out["A"]["crude_rate"] == pytest.approx(0.74)
-    assert out["B"]["crude_rate"] == pytest.approx(0.26)
-    assert out["A"]["adjusted_rate"] == pytest.approx(0.50)
-    assert out["B"]["adjusted_rate"] == pytest.approx(0.50)
-    assert "C" not in out  # no case at all in this metric
-    # A's variance: 0.25 * 0.8*0.2/90 + 0.25 * 0.2*0.8/10 = 0.0044444; sd = 0.066667
-    assert out["A"]["adjusted_high"] - out["A"]["adjusted_rate"] == pytest.approx(
-        1.959964 * 0.0666667, abs=1e-5
-    )
-
-
-def test_stratum_without_partner_cases_takes_the_overall_rate():
-    # Overall easy 50/100 (weights: easy 100/150, hard 50/150), hard 10/50 (20%).
-    # C has easy 30/50 only: adjusted = 2/3 * 0.6 + 1/3 * 0.2 = 0.4667.
-    strata = pl.DataFrame(
-        {
-            "partner": ["C", "D", "D"],
-            "metric": ["m"] * 3,
-            "category": ["easy", "easy", "hard"],
-            "priority": ["P3"] * 3,
-            "numerator": [30.0, 20.0, 10.0],
-            "denominator": [50.0, 50.0, 50.0],
-        }
-    )
-    out = {r["partner"]: r for r in standardise(strata).to_dicts()}
-    assert out["C"]["adjusted_rate"] == pytest.approx(2 / 3 * 0.6 + 1 / 3 * 0.2)
 
 
 def _weekly(values: dict[str, list[tuple[date, float | None, str]]]) -> pl.DataFrame:
