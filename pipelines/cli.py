@@ -200,6 +200,7 @@ SETTINGS_SOURCES: dict[str, str] = {
     "quick_fix_minutes": "escalation",
     "early_escalation_minutes": "escalation",
     "default_partner": "ingest.default_partner",
+    "min_gap": "comparison.min_gap",
 }
 
 
@@ -425,6 +426,9 @@ def report(
     clock: Annotated[
         str, typer.Option(help="durations on the wall clock or in business hours: wall, business")
     ] = "wall",
+    agents: Annotated[
+        bool, typer.Option("--agents", help="name the agents in the action list (coaching)")
+    ] = False,
     db: DbOption = Path(DEFAULT_DB),
     config: ConfigOption = None,
 ) -> None:
@@ -443,6 +447,7 @@ def report(
         partner=partner,
         client=client,
         access=_config(config).access,
+        agents=agents,
         out=out and _output(out),
         fmt=cast("Format", fmt),
         clock=clock,

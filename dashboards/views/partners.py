@@ -4,11 +4,13 @@ side, pairwise verdicts that survive many comparisons, and every KPI by partner.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.context import get_context
+from dashboards.context import get_context, open_tickets
 from pipelines.metrics import STOCK_METRICS
 from pipelines.presentation import charts
 from pipelines.presentation.comparison import (
@@ -53,9 +55,7 @@ def render() -> None:
     ]
     metric = st.selectbox("KPI", rate_metrics, format_func=label, key="partner_metric")
     strata = data.kpis(snap, filters, ("partner", "category", "priority"))
-    comparison = compare_partners(
-        strata, metric, data.min_sample(snap), data.min_gap(snap)
-    )
+    comparison = compare_partners(strata, metric, data.min_sample(snap), data.min_gap(snap))
     if comparison.partners.is_empty():
         st.info(f"No partner has a case of {md(label(metric))} under these filters.")
         return
@@ -70,7 +70,7 @@ def render() -> None:
 
 def _funnel(comparison: PartnerComparison) -> None:
     metric, minimum = comparison.metric, comparison.min_sample
-    st.plotly_chart(
+    picked = st.plotly_chart(
         charts.funnel_chart(
             funnel_points(comparison),
             comparison.pooled,
@@ -79,7 +79,10 @@ def _funnel(comparison: PartnerComparison) -> None:
             x_title="weight of evidence, in tickets of an average mix (log scale)",
         ),
         key="partner_funnel",
+        on_select="rerun",
+        selection_mode="points",
     )
+    _open_clicked(picked, comparison.metric)
     st.caption(
         "Each point is a partner's rate adjusted for its mix of tickets (category × "
         f"priority), the line the rate of all partners together "
@@ -101,8 +104,26 @@ def _funnel(comparison: PartnerComparison) -> None:
         )
 
 
+def _open_clicked(event: Any, metric: str) -> None:
+    """A partner clicked on a chart (its customdata): the tickets behind its figure."""
+    points = event.selection.points if event else []
+    keys = [p.get("customdata") for p in points if p.get("customdata")]
+    if keys:
+        open_tickets(metric, partner=str(keys[0]))
+
+
 def _partners_table(comparison: PartnerComparison) -> None:
-    st.dataframe(partner_table(comparison), hide_index=True, key="partner_table")
+    table = partner_table(comparison)
+    picked = st.dataframe(
+        table,
+        hide_index=True,
+        key="partner_table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    st.caption("Select a partner to list the tickets behind its figure.")
+    if picked.selection.rows:
+        open_tickets(comparison.metric, partner=str(table["partner"][picked.selection.rows[0]]))
     st.caption(
         "Observed: the partner's own rate. Expected for its mix: the rate it would have "
         "if it did as well as all partners together on each kind of ticket it has. "
@@ -147,8 +168,7 @@ def _pairs(comparison: PartnerComparison) -> None:
         "for the number of pairs compared (Benjamini-Hochberg, false discovery rate "
         f"5%: q below 0.05) and it is at least {100 * comparison.min_gap:.1f} points, "
         "the smallest gap that matters (`[comparison] min_gap` in tierlens.toml). A "
-        "sure but smaller gap reads 'gap below the minimum that matters'."
-        + skipped_text
+        "sure but smaller gap reads 'gap below the minimum that matters'." + skipped_text
     )
 
 

@@ -58,6 +58,7 @@ class Scope:
     partner: str | None
     clock: str = "wall"  # durations on the wall clock or in business hours
     client: str | None = None  # a client's report: its snapshot holds only its tickets
+    agents: bool = False  # name the agents (coaching); otherwise Agent 1, 2, ...
 
     @property
     def partners(self) -> tuple[str, ...]:
@@ -363,7 +364,15 @@ def actions(scope: Scope) -> str:
         "training",
         trend_text().alias("trend"),
     )
+    if not scope.agents:  # named only when asked: `tierlens report --agents`
+        coach = coach.with_columns(agent=pl.format("Agent {}", pl.int_range(1, pl.len() + 1)))
     counts = ("count", "reviewed", "too early", "too late", "not needed", "training")
+    named = (
+        ""
+        if scope.agents or coach.is_empty()
+        else '<p class="note">Agents are numbered, not named, in this report '
+        "(<code>tierlens report --agents</code> names them).</p>"
+    )
     parts = [
         chart,
         "<h3>KB articles to write</h3>",
@@ -373,6 +382,7 @@ def actions(scope: Scope) -> str:
         "<h3>Coaching by agent</h3>",
         table(coach, numeric=counts)
         or "<p>No escalation was judged too early, too late or unnecessary.</p>",
+        named,
         f'<p class="note">From {rows.height} standing verdicts over {len(weeks)} reviewed '
         f"week(s) up to the week of {scope.week:%d %b %Y}. Trend: count per reviewed week, "
         f"oldest first ({', '.join(f'{w:%d %b}' for w in weeks)}).</p>",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
     SETTLED,
@@ -125,3 +126,34 @@ def test_a_scorecard_tile_opens_the_tickets_behind_it(server: str, page, snap_co
     text = page.locator(MAIN).inner_text()
     assert f"{expected:,} cases counted in L1 resolution" in text
     assert week.split("week of ")[-1].strip() in text  # the tile's week, kept
+
+
+def test_a_partner_on_the_comparison_opens_its_tickets(server: str, page, snap_con):  # noqa: F811
+    page.goto(f"{server}/partners?priority=P3")
+    _settle(page, "/partners")
+    points = page.locator('[data-testid="stPlotlyChart"] .scatterlayer path.point')
+    points.first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # Plotly binds its click handlers after drawing
+    for i in range(points.count()):  # a point's name label may lie over another point
+        box = points.nth(i).bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_function(
+                "() => location.pathname.endsWith('/tickets')", timeout=5_000
+            )
+            break
+        except PlaywrightTimeout:
+            continue
+    _settle(page, "/tickets")
+    shown = _params(page.url)
+    assert shown["kpi"] == ["l1_resolution_rate"] and shown["priority"] == ["P3"]
+    (partner,) = shown["partner"]
+    expected = snap_con.execute(
+        "select count(*) from analytics.kpi_facts f join config.metric_facts m using (fact) "
+        "where m.metric = 'l1_resolution_rate' and not m.is_base and f.numerator > 0 "
+        "and partner = ? and priority = 'P3'",
+        [partner],
+    ).fetchone()[0]
+    assert expected > 0
+    assert f"{expected:,} cases counted in L1 resolution" in page.locator(MAIN).inner_text()

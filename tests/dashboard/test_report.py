@@ -175,3 +175,68 @@ def test_an_unknown_clock_is_one_line_error(reviewed_db: Path, tmp_path: Path):
     assert result.exit_code == 2
     assert "--clock: 'sundial' is not one of wall, business" in result.output
     assert "Traceback" not in result.output
+
+
+def _coached(html: str) -> list[str]:
+    """The first cells of the report's coaching table."""
+    part = html.split("<h3>Coaching by agent</h3>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", part, re.S)
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[0] for row in rows if "<td" in row]
+
+
+def test_the_report_names_agents_only_when_asked(reviewed_db: Path, tmp_path: Path):
+    named = write_report(reviewed_db, None, out=tmp_path / "named.html", agents=True)
+    plain = write_report(reviewed_db, None, out=tmp_path / "plain.html")
+    agents = _coached(named.path.read_text(encoding="utf-8"))
+    numbered = _coached(plain.path.read_text(encoding="utf-8"))
+    assert agents and not any(a.startswith("Agent ") for a in agents)
+    assert numbered == [f"Agent {i}" for i in range(1, len(agents) + 1)]
+    text = plain.path.read_text(encoding="utf-8")
+    assert not [a for a in agents if f">{a}<" in text]
+    assert "tierlens report --agents" in text
+
+
+def test_the_report_opens_with_the_week_in_brief(reviewed_db: Path, tmp_path: Path):
+    import duckdb
+
+    from pipelines.serving import read_pointer
+
+    result = write_report(reviewed_db, None, out=tmp_path / "brief.html")
+    html = result.path.read_text(encoding="utf-8")
+    brief = html.split('<p class="summary">', 1)[1].split("</p>", 1)[0]
+    pointer = read_pointer(reviewed_db)
+    assert pointer is not None
+    with duckdb.connect(str(pointer.snapshot), read_only=True) as con:
+        n = con.execute(
+            "select count(*) from analytics.fct_tickets where state = 'resolved' "
+            "and week_start = ?",
+            [result.week],
+        ).fetchone()[0]
+    assert brief.startswith(
+        f"In the week of {result.week:%d %b %Y}, {n:,} tickets were resolved (all partners)."
+    )
+    assert "since the previous week" in brief
+    assert html.index('id="summary"') < html.index('id="scorecard"')
+
+
+def test_the_brief_names_the_partners_outside_the_funnel(reviewed_db: Path, tmp_path: Path):
+    from pipelines.presentation import queries
+    from pipelines.presentation.comparison import compare_partners, outside_limits
+    from pipelines.presentation.filters import Filters
+    from pipelines.serving import read_pointer
+
+    result = write_report(reviewed_db, None, out=tmp_path / "brief.html")
+    brief = result.path.read_text(encoding="utf-8").split('<p class="summary">', 1)[1]
+    brief = brief.split("</p>", 1)[0]
+    pointer = read_pointer(reviewed_db)
+    assert pointer is not None
+    snap = str(pointer.snapshot)
+    strata = queries.kpis(
+        snap, Filters(result.week, result.week), ("partner", "category", "priority")
+    )
+    outside = outside_limits(
+        compare_partners(strata, "l1_resolution_rate", queries.min_sample(snap), 0.05)
+    ).filter(limit="99.8%")
+    for row in outside.iter_rows(named=True):
+        assert f"{row['partner']} on L1 resolution ({row['side']} the 99.8% limit)" in brief
+    assert ("Outside the funnel limits" in brief) == (outside.height > 0)
