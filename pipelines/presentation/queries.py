@@ -395,6 +395,13 @@ def path_tickets(
     return frame.drop("n_cases"), total
 
 
+def resolved_tickets(snapshot: str, filters: Filters) -> int:
+    """Tickets resolved in the filtered weeks."""
+    where, params = _where(filters, TICKET_FILTER_COLUMNS)
+    sql = f"select count(*) as n from analytics.fct_tickets where state = 'resolved' and {where}"
+    return int(_frame(snapshot, sql, params)["n"][0])
+
+
 def backlog(snapshot: str, filters: Filters) -> int:
     """Open tickets now (not limited to the weeks)."""
     where, params = _where(filters, TICKET_FILTER_COLUMNS, week_column=None)
