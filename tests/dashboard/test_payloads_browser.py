@@ -50,7 +50,7 @@ MADE_FROM_PAYLOADS = """() => {
     const href = a.getAttribute('href') || a.getAttribute('xlink:href') || '';
     // a scorecard tile's own link to the tickets page: the payload is a percent-
     // encoded value of its query string, so the link cannot go anywhere else
-    if (a.classList.contains('tl-cover') && /^tickets\?[^:]*$/.test(href)) continue;
+    if (a.classList.contains('tl-cover') && /^tickets\\?[^:]*$/.test(href)) continue;
     if (/evil\\.example|^\\s*javascript:|^mailto:/i.test(href) || words.has(text(a)))
       out.push('link ' + href + ' ' + text(a));
   }
