@@ -1,5 +1,6 @@
-"""Ticket timeline: one ticket's events coloured by tier, with handoffs, queue
-time, notes and the KPI flags it carries."""
+"""Ticket timeline: one ticket's steps coloured by tier and filled by what it was
+doing (work, queue, wait), on a true or a compressed time scale, with its handoffs
+and the notes handed over, its events and the KPI flags it carries."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pipelines.presentation.format import label
 from pipelines.presentation.safe_text import md
 
 TICKET_KEY = "ticket"
+LONG_TICKET_MINUTES = 2 * 24 * 60  # a ticket longer than this opens compressed
 # fct_tickets flag column -> metric whose label names it
 TICKET_FLAGS: dict[str, str] = {
     "is_l1_resolved": "l1_resolution_rate",
@@ -66,6 +68,51 @@ def _search(snap: str) -> str | None:
     return st.selectbox("Did you mean", matches, key="ticket_match")
 
 
+def _chart(events: pl.DataFrame, handoffs: pl.DataFrame) -> None:
+    """The timeline, compressed by default when the ticket lasted long enough for its
+    short steps to vanish on a true time scale."""
+    span = events.select((pl.col("start").max() - pl.col("start").min()).dt.total_minutes())
+    compressed = st.toggle(
+        "Compress long waits",
+        value=(span.item() or 0) > LONG_TICKET_MINUTES,
+        key="timeline_compressed",
+        help="Each step's width grows with the logarithm of its length instead of the "
+        "length itself: a month-long wait stays visible beside the minutes around it. "
+        "Hover a step for its real times. Off: a true time axis (drag to zoom).",
+    )
+    st.plotly_chart(charts.timeline_chart(events, handoffs, compressed=compressed), key="timeline")
+    st.caption(
+        "Colour: the tier holding the ticket. Solid: someone worked on it. Hatched: it sat "
+        "in a queue, nobody on it. Dotted: waiting on the user or a vendor (the business "
+        "clock pauses). Faint: resolved. A triangle marks a handoff: hover it for the note "
+        "handed over."
+    )
+
+
+def _handoff_list(handoffs: pl.DataFrame) -> None:
+    """Every handoff with the note handed over, under the chart."""
+    if handoffs.is_empty():
+        return
+    st.subheader("Handoffs and escalation notes")
+    st.dataframe(
+        handoffs.select(
+            pl.col("handed_at").dt.strftime("%Y-%m-%d %H:%M").alias("at"),
+            pl.concat_str(
+                "kind", pl.lit(" "), "from_tier", pl.lit(" → "), "to_tier", ignore_nulls=True
+            ).alias("step"),
+            "note",
+            pl.concat_str("from_group", pl.lit(" → "), "to_group", ignore_nulls=True).alias(
+                "groups"
+            ),
+            pl.col("pickup_minutes").round(0).alias("picked up after (min)"),
+            pl.col("has_complete_note").alias("note complete"),
+            pl.col("note_source").alias("note from"),
+        ),
+        hide_index=True,
+        column_config={"note": st.column_config.TextColumn(width="large")},
+    )
+
+
 def render() -> None:
     ctx = get_context()
     snap = ctx.snapshot
@@ -112,10 +159,10 @@ def render() -> None:
         "**KPI flags:** "
         + (" ".join(f":orange-badge[{md(f)}]" for f in flags) if flags else "none")
     )
+    handoffs = data.ticket_handoffs(snap, ticket_id)
     if events.height:
-        st.plotly_chart(
-            charts.timeline_chart(in_scope if in_scope.height else events), key="timeline"
-        )
+        _chart(in_scope if in_scope.height else events, handoffs)
+    _handoff_list(handoffs)
     escalations = data.ticket_escalations(snap, ticket_id)
     if escalations.height:
         st.subheader("Escalations")

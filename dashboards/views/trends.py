@@ -1,4 +1,6 @@
-"""Trends: weekly lines per KPI with the target band, optionally split."""
+"""Trends: weekly lines per KPI with the target band, optionally split. Weeks too
+small to judge (or not over yet) are greyed or hidden; rate KPIs carry a p-chart
+(pipelines.presentation.control) whose signals are marked and listed."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dashboards import data
 from dashboards.context import get_context
 from pipelines.metrics import METRICS
 from pipelines.presentation import charts
+from pipelines.presentation.control import describe_signals, is_proportion, weekly_p_chart
 from pipelines.presentation.format import label
 from pipelines.presentation.safe_text import md
 
@@ -20,6 +23,7 @@ SPLITS: dict[str, str] = {
     "priority": "Priority",
 }
 MAX_LINES = 8
+FEW_CASES: dict[str, str] = {"grey": "Greyed", "hide": "Hidden"}
 
 
 def _top_values(weekly: pl.DataFrame, n: int) -> list[str]:
@@ -63,6 +67,8 @@ def render() -> None:
     if not chosen:
         st.info("Pick at least one KPI above.")
         return
+    hide_few, signals = _display_options()
+    min_sample, complete_until = data.min_sample(snap), data.last_complete_week(snap)
     for metric in chosen:
         series = weekly.filter(pl.col("metric") == metric)
         if series.is_empty():
@@ -74,13 +80,69 @@ def render() -> None:
                 metric,
                 targets.get(metric),
                 split_label=SPLITS[split].lower() if split_dim else None,
+                min_sample=min_sample,
+                complete_until=complete_until,
+                hide_few=hide_few,
+                signals=signals,
             ),
             key=f"trend_{metric}",
         )
-    st.caption(
-        "Weeks are weeks of final resolution. A point on few cases swings: hover for the "
-        "value, and see the partner comparison for intervals."
+        if signals and is_proportion(metric):
+            _signal_caption(weekly_p_chart(series, metric, min_sample, complete_until))
+    st.caption(_how_to_read(min_sample, signals))
+
+
+def _display_options() -> tuple[bool, bool]:
+    """Whether weeks too small to judge are hidden (else greyed), and whether rates get
+    control limits."""
+    col_few, col_signals = st.columns([3, 2])
+    few_cases = col_few.radio(
+        "Weeks with too few cases, and the week under way",
+        list(FEW_CASES),
+        format_func=FEW_CASES.__getitem__,
+        horizontal=True,
+        key="trend_few_cases",
     )
+    signals = col_signals.toggle(
+        "Control-chart signals",
+        value=True,
+        key="trend_signals",
+        help="For rate KPIs: mark the weeks that differ from the average by more than "
+        "chance explains (a p-chart).",
+    )
+    return few_cases == "hide", signals
+
+
+def _signal_caption(chart: pl.DataFrame | None) -> None:
+    """The chart's signals in words, under it."""
+    if chart is None or chart.is_empty():
+        return
+    found = describe_signals(chart, by="split" if "split" in chart.columns else None)
+    if found:
+        st.caption("**Signal:** " + " ".join(md(sentence) for sentence in found))
+    else:
+        st.caption(
+            "No signal: every full week is within its control limits and no 8 in a row sit "
+            "on one side of the average. The ups and downs are noise."
+        )
+
+
+def _how_to_read(min_sample: int, signals: bool) -> str:
+    text = (
+        "Weeks are weeks of final resolution. A hollow grey point is a week with fewer than "
+        f"{min_sample} cases (one ticket reads 0% or 100%) or the week still under way: it is "
+        "not joined to the line and not judged. The shaded band is the 95% interval: with "
+        "this many cases, the true rate is very likely inside it."
+    )
+    if signals:
+        text += (
+            " For a rate, the dashed line is the average over the full weeks shown and the "
+            "dotted lines its control limits (3 standard errors for each week's number of "
+            "cases). A diamond marks a signal: a week beyond its limits, or 8 weeks in a row "
+            "on one side of the average. Something changed there and is worth a look; every "
+            "other wiggle is chance, not a reason to act."
+        )
+    return text
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ STATUS_COLOURS: dict[str, str] = {
 # Red, green and amber mean a status (above) and nothing else: tiers and chart
 # series use cool hues only (cyan, blue, violet, magenta), each of a mid lightness
 # that reads on a white and on a dark page (contrast >= 3:1 on both; checked by
-# tests/presentation/test_charts.py). Tiers darken from L1 to L3, so they differ in
+# tests/presentation/test_trend_chart.py). Tiers darken from L1 to L3, so they differ in
 # lightness too, not only in hue.
 TIER_COLOURS: dict[str, str] = {
     "L1": "#1c9bb8",

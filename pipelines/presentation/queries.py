@@ -576,6 +576,49 @@ def ticket_escalations(snapshot: str, ticket_id: str) -> pl.DataFrame:
     )
 
 
+def ticket_handoffs(snapshot: str, ticket_id: str) -> pl.DataFrame:
+    """Every handoff of the ticket up to its resolution, in order: event_index,
+    handed_at, kind (escalation, de-escalation or handoff), from_tier, to_tier,
+    from_group, to_group, escalation_number, pickup_minutes, has_complete_note and
+    the note handed over: an escalation's escalation note (fct_escalations), else
+    the note written on the handoff itself; note_source says which."""
+    return _frame(
+        snapshot,
+        """
+        with events as (
+            select *,
+                lag(held_group) over (order by event_index) as from_group,
+                lag(held_tier) over (order by event_index) as from_tier
+            from analytics.ticket_events where ticket_id = $id
+        )
+        select
+            events.event_index,
+            events.event_at as handed_at,
+            case when events.is_tier_rise then 'escalation'
+                when events.is_tier_drop then 'de-escalation'
+                else 'handoff' end as kind,
+            events.from_tier,
+            events.held_tier as to_tier,
+            events.from_group,
+            events.held_group as to_group,
+            escalations.escalation_number,
+            escalations.pickup_minutes,
+            escalations.has_complete_note,
+            coalesce(escalations.escalation_note, events.note_text) as note,
+            case when escalations.escalation_note is not null then 'escalation note'
+                when events.note_text is not null then events.note_kind || ' note'
+                end as note_source
+        from events
+        left join analytics.fct_escalations as escalations
+            on escalations.ticket_id = $id and escalations.event_index = events.event_index
+        where events.is_in_scope
+            and (events.is_handoff or events.is_tier_rise or events.is_tier_drop)
+        order by events.event_index
+        """,
+        {"id": ticket_id},
+    )
+
+
 # ---------------------------------------------------------------- data quality
 
 

@@ -23,6 +23,7 @@ from pipelines.presentation.comparison import (
     partner_table,
     untested_pairs,
 )
+from pipelines.presentation.control import describe_signals, weekly_p_chart
 from pipelines.presentation.filters import Filters, week_window
 from pipelines.presentation.format import goodness, label
 from pipelines.presentation.stats import (
@@ -32,7 +33,7 @@ from pipelines.presentation.stats import (
     verdict,
 )
 from pipelines.presentation.tables import kpi_overview
-from pipelines.presentation.tiles import tiles_html
+from pipelines.presentation.tiles import tiles_html, trusted_sparks
 from pipelines.report.html import esc, figure, section, table
 from pipelines.review.actions import (
     access_tooling,
@@ -92,14 +93,25 @@ def scorecard(scope: Scope) -> str:
     if tiles.filter(pl.col("value").is_not_null()).is_empty():
         body = f"<p>No resolved tickets in the week of {scope.week:%d %b %Y} ({scope.who}).</p>"
         return section("scorecard", "Scorecard", body)
+    min_sample = data.min_sample(scope.snapshot)
+    tiles = trusted_sparks(
+        tiles,
+        weekly,
+        scope.week,
+        min_sample=min_sample,
+        complete_until=data.last_complete_week(scope.snapshot),
+        n_weeks=TREND_WEEKS,
+    )
     line = verdict(tiles)
     tone = "red" if "red:" in line else ("amber" if "amber:" in line else "green")
     body = (
         f'<p class="headline {tone}">{esc(line)}</p>'
-        + tiles_html(tiles, data.min_sample(scope.snapshot))
+        + tiles_html(tiles, min_sample)
         + f'<p class="note">Week of {scope.week:%d %b %Y}, {esc(scope.who)}. Green: on target; '
         "amber: off target, not yet red; red: past the red line; insufficient sample: too few "
-        "cases to judge. Sparklines: the last weeks. "
+        f"cases to judge. Sparklines: the last {TREND_WEEKS} weeks on a fixed scale (0-100% "
+        "for a rate, from zero for a duration); a week with fewer than "
+        f"{min_sample} cases, or not over yet, is a gap. "
         f"Open tickets now: {data.backlog(scope.snapshot, scope.week_filters()):,}.</p>"
     )
     return section("scorecard", "Scorecard", body)
@@ -111,15 +123,44 @@ def scorecard(scope: Scope) -> str:
 def trends(scope: Scope) -> str:
     weekly = data.weekly_kpis(scope.snapshot, scope.trend_filters())
     targets = data.targets(scope.snapshot)
+    min_sample = data.min_sample(scope.snapshot)
+    complete_until = data.last_complete_week(scope.snapshot)
     chosen = [m for m in _target_metrics(scope) if METRICS_BY_NAME[m].stat != "count"]
     parts = [
-        figure(charts.trend_chart(series, metric, targets.get(metric)), f"trend_{metric}")
+        figure(
+            charts.trend_chart(
+                series,
+                metric,
+                targets.get(metric),
+                min_sample=min_sample,
+                complete_until=complete_until,
+            ),
+            f"trend_{metric}",
+        )
+        + _signal_note(weekly_p_chart(series, metric, min_sample, complete_until))
         for metric in chosen[:TREND_METRICS]
         if (series := weekly.filter(pl.col("metric") == metric)).height
     ]
     body = "".join(parts) or "<p>No weekly figures in these weeks.</p>"
-    note = f'<p class="note">The {TREND_WEEKS} weeks up to the week of {scope.week:%d %b %Y}.</p>'
+    note = (
+        f'<p class="note">The {TREND_WEEKS} weeks up to the week of {scope.week:%d %b %Y}. '
+        f"Hollow grey points: weeks with fewer than {min_sample} cases, or not over yet "
+        "(not judged). Shaded: the 95% interval. For a rate, the dashed line is the average "
+        "of the full weeks and the dotted lines its control limits (3 standard errors for "
+        "each week's cases); a diamond marks a signal, a week beyond its limits or 8 in a "
+        "row on one side of the average: a change worth a look, where every other wiggle "
+        "is chance.</p>"
+    )
     return section("trends", "Trends", body + note)
+
+
+def _signal_note(chart: pl.DataFrame | None) -> str:
+    """The p-chart's signals in words, under the chart (nothing for a KPI without one)."""
+    if chart is None or chart.is_empty():
+        return ""
+    found = describe_signals(chart)
+    text = " ".join(found) if found else "No signal: the ups and downs are within chance."
+    return f'<p class="note">{esc(text)}</p>'
 
 
 METRICS_BY_NAME = {m.name: m for m in METRICS}

@@ -33,7 +33,8 @@ def test_trend_chart_has_a_line_per_split_and_the_target_band():
     assert [t.name for t in fig.data] == ["Acme", "Globex"]
     band = fig.layout.shapes[0]
     assert (band.y0, band.y1) == (0.0, 0.10)
-    assert "lower is better" in fig.layout.title.text
+    assert fig.layout.title.text == "Bounceback by partner, weekly"
+    assert fig.layout.title.subtitle.text == "lower is better; green band = target"
     assert fig.layout.yaxis.tickformat == ".0%"
     assert _transparent(fig)
 
@@ -98,7 +99,9 @@ def test_timeline_chart_colours_by_tier():
         }
     )
     fig = charts.timeline_chart(events)
-    assert [tr.name for tr in fig.data] == ["L1", "L2"]
-    assert fig.data[1].marker.color == charts.TIER_COLOURS["L2"]
-    assert list(fig.data[1].x) == [30 * 60 * 1000]
-    assert min(fig.data[0].x) >= 60 * 1000  # zero-length events still show
+    bars = [tr for tr in fig.data if tr.meta == "segment"]
+    assert [tr.name for tr in bars] == ["L1 · unknown", "L2 · unknown"]
+    assert bars[1].marker.color == charts.TIER_COLOURS["L2"]
+    assert list(bars[1].x) == [30 * 60 * 1000]
+    assert min(bars[0].x) >= 60 * 1000  # zero-length events still show
+    assert {tr.name for tr in fig.data if tr.meta == "key"} >= {"L1", "L2"}
