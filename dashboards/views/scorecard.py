@@ -16,7 +16,7 @@ from pipelines.presentation.filters import week_window
 from pipelines.presentation.format import label_expr, value_expr
 from pipelines.presentation.safe_text import md
 from pipelines.presentation.stats import scorecard_tiles, verdict
-from pipelines.presentation.tiles import TILE_CSS, tiles_html
+from pipelines.presentation.tiles import TILE_CSS, tiles_html, trusted_sparks
 
 SPARK_WEEKS = 12
 CLOCKS = {"wall": "Wall clock", "business": "Business hours"}
@@ -73,7 +73,14 @@ def render() -> None:
     publish("clock", [] if clock == "wall" else [clock])
     targets = data.targets(snap)
     metrics = for_clock([m.name for m in METRICS if m.name in targets], clock)
-    tiles = scorecard_tiles(weekly, week, metrics)
+    tiles = trusted_sparks(  # sparklines with gaps for near-empty and unfinished weeks
+        scorecard_tiles(weekly, week, metrics),
+        weekly,
+        week,
+        min_sample=data.min_sample(snap),
+        complete_until=data.last_complete_week(snap),
+        n_weeks=SPARK_WEEKS,
+    )
     this_week = weekly.filter(pl.col("week_start") == week)
     if this_week.is_empty() or this_week["sample"].sum() == 0:
         st.info(

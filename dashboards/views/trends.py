@@ -4,16 +4,19 @@ small to judge (or not over yet) are greyed or hidden; rate KPIs carry a p-chart
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.context import get_context
+from dashboards.context import get_context, open_tickets
 from pipelines.metrics import METRICS
 from pipelines.presentation import charts
 from pipelines.presentation.control import describe_signals, is_proportion, weekly_p_chart
 from pipelines.presentation.format import label
-from pipelines.presentation.safe_text import md
+from pipelines.presentation.safe_text import md, plot_text
 
 SPLITS: dict[str, str] = {
     "none": "No split",
@@ -74,22 +77,45 @@ def render() -> None:
         if series.is_empty():
             st.caption(f"{md(label(metric))}: no cases in these weeks.")
             continue
-        st.plotly_chart(
-            charts.trend_chart(
-                series,
-                metric,
-                targets.get(metric),
-                split_label=SPLITS[split].lower() if split_dim else None,
-                min_sample=min_sample,
-                complete_until=complete_until,
-                hide_few=hide_few,
-                signals=signals,
-            ),
-            key=f"trend_{metric}",
+        fig = charts.trend_chart(
+            series,
+            metric,
+            targets.get(metric),
+            split_label=SPLITS[split].lower() if split_dim else None,
+            min_sample=min_sample,
+            complete_until=complete_until,
+            hide_few=hide_few,
+            signals=signals,
         )
+        event = st.plotly_chart(
+            fig, key=f"trend_{metric}", on_select="rerun", selection_mode="points"
+        )
+        _open_clicked(event, fig, metric, split_dim, series)
         if signals and is_proportion(metric):
             _signal_caption(weekly_p_chart(series, metric, min_sample, complete_until))
     st.caption(_how_to_read(min_sample, signals))
+
+
+def _open_clicked(
+    event: Any, fig: Any, metric: str, split_dim: str | None, series: pl.DataFrame
+) -> None:
+    """A clicked week of a line (a point with its details: not a band or a limit):
+    the tickets behind that week's figure, narrowed to the line's split value."""
+    points = [p for p in (event.selection.points if event else []) if p.get("customdata")]
+    if not points:
+        return
+    point = points[0]
+    try:
+        week = date.fromisoformat(str(point["x"])[:10])
+    except ValueError:
+        return
+    narrowed: dict[str, str] = {}
+    if split_dim and "split" in series.columns:
+        shown = fig.data[point["curve_number"]].name
+        by_label = {plot_text(str(v)): str(v) for v in series["split"].unique().to_list()}
+        if shown in by_label:
+            narrowed[split_dim] = by_label[shown]
+    open_tickets(metric, week, **narrowed)
 
 
 def _display_options() -> tuple[bool, bool]:

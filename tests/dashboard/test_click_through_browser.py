@@ -157,3 +157,35 @@ def test_a_partner_on_the_comparison_opens_its_tickets(server: str, page, snap_c
     ).fetchone()[0]
     assert expected > 0
     assert f"{expected:,} cases counted in L1 resolution" in page.locator(MAIN).inner_text()
+
+
+def test_a_week_of_a_trend_opens_its_tickets(server: str, page, snap_con):  # noqa: F811
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    page.goto(f"{server}/trends?partner={partner}")
+    _settle(page, "/trends")
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    points = chart.locator(".scatterlayer path.point")
+    points.first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # Plotly binds its click handlers after drawing
+    for i in range(points.count()):
+        box = points.nth(i).bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_function(
+                "() => location.pathname.endsWith('/tickets')", timeout=5_000
+            )
+            break
+        except PlaywrightTimeout:
+            continue
+    _settle(page, "/tickets")
+    shown = _params(page.url)
+    (metric,) = shown["kpi"]
+    (week,) = shown["week"]
+    assert shown["partner"] == [partner]
+    expected = snap_con.execute(
+        "select numerator from analytics.kpi_weekly where dimension = 'partner' "
+        "and dimension_value = ? and metric = ? and week_start = ?",
+        [partner, metric, week],
+    ).fetchone()[0]
+    assert f"{int(expected):,} cases counted in" in page.locator(MAIN).inner_text()
