@@ -54,7 +54,13 @@ LEGEND_RANKS = {"series": 100, "band": 200, "signal": 300, "few": 400, "limits":
 
 def _base(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
     fig.update_layout(
-        title={"text": plot_text(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={  # wrapped: Plotly never wraps a title, and a phone shows about 40 characters
+            "text": "<br>".join(plot_text(line) for line in textwrap.wrap(title, TITLE_WIDTH)),
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 15},
+            "automargin": True,
+        },
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         height=height,
