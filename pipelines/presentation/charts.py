@@ -53,19 +53,25 @@ LEGEND_RANKS = {"series": 100, "band": 200, "signal": 300, "few": 400, "limits":
 
 
 def _base(fig: go.Figure, title: str, *, height: int = 360) -> go.Figure:
+    # wrapped: Plotly never wraps a title, and a phone shows about 40 characters;
+    # the top margin grows with the lines, so none is cut off
+    lines = textwrap.wrap(title, TITLE_WIDTH) or [""]
     fig.update_layout(
-        title={  # wrapped: Plotly never wraps a title, and a phone shows about 40 characters
-            "text": "<br>".join(plot_text(line) for line in textwrap.wrap(title, TITLE_WIDTH)),
+        title={
+            "text": "<br>".join(plot_text(line) for line in lines),
             "x": 0,
             "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 18},
             "font": {"size": 15},
-            "automargin": True,
         },
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.15},
+        height=height + 20 * (len(lines) - 1),
+        margin={"l": 10, "r": 10, "t": 40 + 20 * len(lines), "b": 10},
+        legend={"orientation": "h", "y": -0.24},  # below the x axis and its title
         hovermode="closest",
     )
     fig.update_xaxes(gridcolor=GRID, zeroline=False)

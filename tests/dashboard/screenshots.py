@@ -40,6 +40,8 @@ EXPECTED: dict[str, tuple[str, int]] = {
     "flow": (".js-plotly-plot", 1),
     "agents": ('[data-testid="stDataFrame"] canvas', 1),
     "timeline": (".js-plotly-plot", 1),
+    "tickets": ('[data-testid="stDataFrame"] canvas', 1),
+    "access": ('[data-testid="stAlert"]', 1),
     "review": ('[data-testid="stForm"]', 1),
     "quality": ('[data-testid="stDataFrame"] canvas', 1),
     "review_findings": ('[data-testid="stMetric"]', 3),
