@@ -4,9 +4,9 @@ expected elements, and filters moving the numbers as SQL over the marts says."""
 from __future__ import annotations
 
 import html
-from datetime import timedelta
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
