@@ -21,7 +21,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 test: lint
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
 # The files generated from the KPI registry (pipelines/metrics/registry.py).
 metrics: $(VENV)/.installed
