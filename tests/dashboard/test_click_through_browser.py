@@ -4,7 +4,7 @@ escalation flow to its tickets. No exception text anywhere on the way."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -16,9 +16,9 @@ from tests.dashboard.test_browser import (  # noqa: F401  (fixtures)
     _select_first_row,
     server,
 )
+from tests.dashboard.test_links_browser import MAIN, _params
 
 pytestmark = pytest.mark.browser
-MAIN = '[data-testid="stMain"]'
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,6 @@ def _settle(page, path: str) -> None:
     page.wait_for_timeout(300)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in page.locator(MAIN).inner_text()
-
-
-def _params(url: str) -> dict[str, list[str]]:
-    return parse_qs(urlparse(url).query)
 
 
 def _select_row_with(page, grid: int, text: str) -> None:

@@ -19,6 +19,7 @@ from pipelines.presentation.safe_text import (
     plot_text_expr,
     plot_texts,
 )
+from tests.dashboard.payloads import PAYLOADS as DASHBOARD_PAYLOADS
 
 PUNCTUATION = string.punctuation
 # Any text, with ASCII punctuation, whitespace and Markdown words drawn often.
@@ -29,24 +30,8 @@ texts = st.lists(
         st.characters(codec="utf-8"),
     )
 ).map("".join)
-PAYLOADS = [
-    "**bold**",
-    "[link](https://evil.example/login)",
-    "[js](javascript:alert(1))",
-    "![img](https://evil.example/x.png)",
-    "<b>html</b>",
-    '<a href="https://evil.example">a</a>',
-    '<img src=x onerror="window.__pwned=1">',
-    "<script>window.__pwned=1</script>",
-    ":red[red]",
-    ":material/home:",
-    "$x^2$",
-    "# heading",
-    "`code`",
-    "| a | b |",
-    "&lt;b&gt;",
-    "WWW.evil.example x@evil.example",
-]
+# the dashboard payload test's payloads, and mixed-case bare addresses
+PAYLOADS = [*DASHBOARD_PAYLOADS, "WWW.evil.example x@evil.example"]
 
 
 def seen(markdown: str) -> str:
