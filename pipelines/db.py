@@ -121,6 +121,16 @@ create table if not exists meta.builds (
     tests integer not null,
     last_batch_id bigint
 );
+-- what an incremental build compares with (pipelines/models/incremental.py)
+create table if not exists meta.build_state (
+    build_id bigint primary key,
+    sql_fingerprint varchar not null,
+    config_fingerprint varchar not null,
+    mode varchar not null
+);
+create table if not exists meta.build_verdicts (verdict_id varchar);
+-- tickets an ingest changed in rows of earlier batches (a Zendesk groups file)
+create table if not exists meta.touched_tickets (batch_id bigint not null, ticket_id varchar);
 create table if not exists meta.quarantine (
     build_id bigint not null,
     ticket_id varchar not null,

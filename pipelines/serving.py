@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ from pipelines.access.settings import Access
 from pipelines.access.snapshot import ensure_scoped
 from pipelines.db import require_database, scalar
 from pipelines.errors import TierlensError
+from pipelines.models.incremental import SnapshotDelta, in_keys
 from pipelines.pause import pause_at
 from pipelines.sql_files import SQL_DIR, macros_sql
 
@@ -172,11 +174,21 @@ def open_snapshot(db_path: Path | str) -> tuple[duckdb.DuckDBPyConnection, Point
 def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: str) -> None:
     for schema in ("analytics", "config", "meta"):
         con.execute(f"create schema {dst}.{schema}")
-    for name, order in COPIED_MARTS.items():
-        order_by = f" order by {order}" if order else ""
-        con.execute(
-            f"create table {dst}.analytics.{name} as select * from {src}.analytics.{name}{order_by}"
-        )
+    for name in COPIED_MARTS:
+        _copy_mart(con, src, dst, name)
+    _copy_small(con, src, dst, catalog)
+
+
+def _copy_mart(con: duckdb.DuckDBPyConnection, src: str, dst: str, name: str) -> None:
+    order = COPIED_MARTS[name]
+    order_by = f" order by {order}" if order else ""
+    con.execute(
+        f"create table {dst}.analytics.{name} as select * from {src}.analytics.{name}{order_by}"
+    )
+
+
+def _copy_small(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: str) -> None:
+    """The config, meta and review tables (small: the rejects are capped)."""
     config_tables = con.execute(
         "select table_name from information_schema.tables "
         "where table_catalog = ? and table_schema = 'config' and table_type = 'BASE TABLE'",
@@ -198,6 +210,29 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: st
         f"create table {dst}.meta.rejects_summary as "
         f"select batch_id, reason, count(*) as n_rows from {src}.meta.rejects group by all"
     )
+
+
+def _refresh_tables(
+    con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: str, delta: SnapshotDelta
+) -> None:
+    """Bring a copy of the previous snapshot up to this build: the rows of the keys
+    an incremental build refreshed, every other copied table whole."""
+    for name in COPIED_MARTS:
+        if name in delta.by:
+            column, keys = delta.by[name]
+            where = in_keys(column, keys)
+            con.execute(f"delete from {dst}.analytics.{name} where {where}")
+            con.execute(
+                f"insert into {dst}.analytics.{name} "
+                f"select * from {src}.analytics.{name} where {where}"
+            )
+        else:
+            con.execute(f"drop table {dst}.analytics.{name}")
+            _copy_mart(con, src, dst, name)
+    for schema in ("config", "meta"):
+        con.execute(f"drop schema {dst}.{schema} cascade")
+        con.execute(f"create schema {dst}.{schema}")
+    _copy_small(con, src, dst, catalog)
 
 
 def _create_macros(con: duckdb.DuckDBPyConnection, src: str, dst: str, sql_dir: Path) -> None:
@@ -241,11 +276,16 @@ def publish_snapshot(
     *,
     sql_dir: Path = SQL_DIR,
     access: Access | None = None,
+    delta: SnapshotDelta | None = None,
 ) -> Path:
     """Copy the published build into `<db>.serving/build_<id>.duckdb`, make the
     snapshot of every scope `access` grants, and point `current.json` at them.
     `con` is a writable connection to `db_path` with the build committed. Returns
-    the snapshot's path."""
+    the snapshot's path.
+
+    After an incremental build (`delta`), when the current snapshot is the one of
+    the build it started from, that file is copied and only the refreshed rows
+    are written (`_refresh_tables`); the result is the same tables."""
     directory = serving_dir(db_path)
     directory.mkdir(parents=True, exist_ok=True)
     target = snapshot_path(db_path, build_id)
@@ -254,11 +294,18 @@ def publish_snapshot(
     catalog = str(scalar(con, "select current_database()"))
     src = _ident(catalog)
     dst = SNAPSHOT_ALIAS
+    base = previous.snapshot if previous else None
+    refresh = delta is not None and previous is not None and previous.build_id == delta.base_build
+    if refresh and base is not None:
+        shutil.copyfile(base, target)
     con.execute(f"attach {sql_str(target.as_posix())} as {dst}")
     try:
         con.execute("begin transaction")
-        _copy_tables(con, src, dst, catalog)
-        _create_macros(con, src, dst, sql_dir)
+        if refresh and delta is not None:
+            _refresh_tables(con, src, dst, catalog, delta)
+        else:
+            _copy_tables(con, src, dst, catalog)
+            _create_macros(con, src, dst, sql_dir)
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")

@@ -251,6 +251,17 @@ def _groups(con: duckdb.DuckDBPyConnection, recs: str) -> None:
             where id is not null and name is not null group by id"""
     )
     mine = f"_batch_id in ({_zendesk_batches()})"
+    # the tickets whose stored events change: the next build refreshes them
+    # (pipelines/models/incremental.py); numbered after every batch so far
+    touched = (
+        "insert into meta.touched_tickets select distinct "
+        "(select coalesce(max(batch_id), 0) + 1 from meta.batches), e.ticket_id "
+        "from raw.events e "
+    )
+    con.execute(
+        touched + f"""join {GROUPS} g on e.group_name = g.name join {new} n on g.id = n.id
+            where g.name <> n.name and e.{mine}"""
+    )
     con.execute(
         f"""update raw.events set group_name = n.name
             from {new} n join {GROUPS} g on g.id = n.id
@@ -258,6 +269,7 @@ def _groups(con: duckdb.DuckDBPyConnection, recs: str) -> None:
     )
     con.execute(f"delete from {GROUPS} where id in (select id from {new})")
     con.execute(f"insert into {GROUPS} select id, name from {new}")
+    con.execute(touched + f"join {GROUPS} g on e.group_name = g.id where e.{mine}")
     con.execute(
         f"""update raw.events set group_name = g.name from {GROUPS} g
             where raw.events.group_name = g.id and {mine}"""

@@ -210,6 +210,7 @@ def kpi_facts_sql(metrics: Sequence[Metric] = METRICS) -> str:
 -- numerator and denominator (a rate or share) or its measure (minutes). Metrics
 -- over the same cases and values share a fact. Any grouping of the KPIs is a group
 -- by over this table (pipelines/metrics/sql.py, aggregate_sql).
+-- incremental: by ticket_id
 -- test not_null: fact, ticket_id, partner
 -- test expression: numerator is null or denominator is null or numerator <= denominator
 -- test expression: measure is null or measure >= 0
@@ -408,7 +409,8 @@ def kpi_weekly_sql() -> str:
     )
     comment = "".join(f"-- {line}\n" for line in about)
     return f"""{GENERATED_HEADER}
-{comment}-- test unique: week_start, dimension, dimension_value, metric
+{comment}-- incremental: by week_start
+-- test unique: week_start, dimension, dimension_value, metric
 -- test not_null: dimension, metric, status
 -- test accepted_values: status in ('green', 'amber', 'red', 'insufficient', 'n/a', 'no target')
 -- test expression: stat not in ('rate', 'share') or numerator <= denominator

@@ -33,6 +33,7 @@ from pipelines.db import connect, require_database, scalar
 from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.metrics.sql import stale_models
+from pipelines.models import incremental
 from pipelines.models.calendar_coverage import print_calendar_warnings
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import Model, discover
@@ -74,6 +75,7 @@ class BuildSummary:
     resolved_tickets: int = 0
     open_tickets: int = 0
     quarantined_tickets: int = 0
+    mode: str = "full"
 
 
 def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -148,6 +150,12 @@ def _run_models(
             f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
             highlight=False,
         )
+
+
+def _timed(console: Console, label: str, started: float) -> None:
+    console.print(
+        f"  [dim]{'':<12}[/] {label:<28} {time.perf_counter() - started:6.2f}s", highlight=False
+    )
 
 
 def _fail(failures: list[Failure], n_tests: int, why: str = "") -> BuildError:
@@ -227,13 +235,102 @@ def _refuse_stale_metric_models(sql_dir: Path) -> None:
         )
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the transaction, if one is open (a failure may come between two)."""
+    try:
+        con.execute("rollback")
+    except duckdb.TransactionException:
+        pass
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, config: Config, db_path: Path | str, sql_dir: Path
+) -> None:
+    """What every build starts with: the seeds, the journals, the macros."""
+    write_seeds(con, config)
+    apply_journal(con, db_path)
+    audit.apply_journal(con, db_path)
+    macros = macros_sql(sql_dir)
+    if macros:
+        con.execute(macros)
+
+
+def _try_incremental(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    db_path: Path | str,
+    sql_dir: Path,
+    models: list[Model],
+    tests: list[DataTest],
+    console: Console,
+) -> incremental.Run | None:
+    """Refresh the touched tickets into the in-memory delta database; None (and
+    the reason printed) when the build must be a full one. Commits the seeds and
+    journals (the build's inputs), writes no model."""
+    con.execute("begin transaction")
+    try:
+        _prepare(con, config, db_path, sql_dir)
+        sql_fp = incremental.fingerprint_inputs(models, sql_dir)
+        plan = incremental.plan(con, sql_fp, incremental.config_fingerprint(con))
+        con.execute("commit")
+    except incremental.FullBuildNeeded as why:
+        con.execute("rollback")
+        console.print(f"  full build: {why}", highlight=False)
+        return None
+    except BaseException:
+        con.execute("rollback")
+        raise
+    console.print(
+        f"  incremental: {plan.touched:,} of {plan.tickets:,} tickets changed since "
+        f"build {plan.base_build}",
+        highlight=False,
+    )
+    catalog = str(scalar(con, "select current_database()"))
+    run = incremental.Run(con, catalog, plan, models, incremental.declarations(models))
+    try:
+        incremental.attach_delta(con)
+        for model in models:
+            t0 = time.perf_counter()
+            run.model(model)
+            console.print(
+                f"  [dim]{model.layer:<12}[/] {model.name:<28} "
+                f"{time.perf_counter() - t0:6.2f}s",
+                highlight=False,
+            )
+        t0 = time.perf_counter()
+        failures: list[Failure] = []
+        for model in models:
+            mine = [t for t in tests if t.model == model.name]
+            if mine:
+                con.execute(f"set search_path = '{run.test_path(model.name)}'")
+                failures += _run_tests(con, mine)
+        con.execute("reset search_path")
+        _timed(console, "data tests", t0)
+        if failures:
+            raise incremental.FullBuildNeeded(
+                f"{len(failures)} data test(s) failed on the changed tickets; a full build "
+                "sets such tickets aside"
+            )
+    except incremental.FullBuildNeeded as why:
+        incremental.detach_delta(con)
+        console.print(f"  full build: {why}", highlight=False)
+        return None
+    except BaseException:
+        incremental.detach_delta(con)
+        raise
+    return run
+
+
 def run_build(
     db_path: Path | str,
     config: Config,
     *,
     console: Console | None = None,
     sql_dir: Path = SQL_DIR,
+    full: bool = False,
 ) -> BuildSummary:
+    """Build the models: incrementally (the tickets touched since the last build)
+    when it can, else (or with `full`) every model from scratch."""
     console = console or Console(quiet=True)
     pause_setting()  # a bad test setting stops the build before it starts
     require_keys(config.access)  # so does a pseudonym key that cannot be read
@@ -241,6 +338,7 @@ def run_build(
     if sql_dir == SQL_DIR:
         _refuse_stale_metric_models(sql_dir)
     models = discover(sql_dir)
+    incremental.declarations(models)  # a declaration it cannot read stops the build
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
     con = connect(require_database(db_path))
     try:
@@ -248,22 +346,30 @@ def run_build(
     except BaseException:
         con.close()
         raise
+    run: incremental.Run | None = None
     try:
         apply_memory_limit(con)
+        if not full:
+            run = _try_incremental(con, config, db_path, sql_dir, models, tests, console)
         con.execute("begin transaction")
         build_id = _next_build_id(con)
-        schema = f"build_{build_id}"
-        write_seeds(con, config)
-        apply_journal(con, db_path)
-        audit.apply_journal(con, db_path)
-        macros = macros_sql(sql_dir)
-        if macros:
-            con.execute(macros)
-        con.execute(f"delete from {QUARANTINE_TABLE}")
-        con.execute(f"create schema {schema}")
-        con.execute(f"set search_path = '{schema},main'")
-        _run_models(con, schema, models, console)
-        _test_and_quarantine(con, schema, build_id, models, tests, console)
+        if run is not None:
+            schema = run.plan.schema
+            t0 = time.perf_counter()
+            run.merge()
+            _timed(console, "merge", t0)
+        else:
+            schema = f"build_{build_id}"
+            _prepare(con, config, db_path, sql_dir)
+            con.execute(f"delete from {QUARANTINE_TABLE}")
+            con.execute(f"create schema {schema}")
+            con.execute(f"set search_path = '{schema},main'")
+            _run_models(con, schema, models, console)
+            t0 = time.perf_counter()
+            _test_and_quarantine(con, schema, build_id, models, tests, console)
+            _timed(console, "data tests", t0)
+        t0 = time.perf_counter()
+        con.execute("reset search_path")
         _publish(con, schema, models)
         resolved, still_open = con.execute(
             f"select count(*) filter (where state = 'resolved'), "
@@ -274,20 +380,35 @@ def run_build(
             "insert into meta.builds values (?, now(), ?, ?, ?, ?)",
             [build_id, schema, len(models), len(tests), last_batch],
         )
-        con.execute("reset search_path")
+        incremental.record(
+            con,
+            build_id,
+            incremental.fingerprint_inputs(models, sql_dir),
+            incremental.config_fingerprint(con),
+            "full" if run is None else "incremental",
+        )
         pause_at("before_commit")
         con.execute("commit")
+        _timed(console, "commit", t0)
     except BaseException:
-        con.execute("rollback")
+        _rollback(con)
+        incremental.detach_delta(con)
+        con.close()
         raise
-    else:
+    try:
         quarantined = print_warning(con, console)
         print_no_tier_warning(con, console)
         print_calendar_warnings(con, console)
         pause_at("after_commit")
-        publish_snapshot(con, db_path, build_id, sql_dir=sql_dir, access=config.access)
+        t0 = time.perf_counter()
+        publish_snapshot(
+            con, db_path, build_id, sql_dir=sql_dir, access=config.access,
+            delta=None if run is None else run.snapshot_delta(),
+        )
+        _timed(console, "serving snapshot", t0)
         pause_at("after_publish")
     finally:
+        incremental.detach_delta(con)
         con.close()
     return BuildSummary(
         build_id,
@@ -298,4 +419,5 @@ def run_build(
         int(resolved),
         int(still_open),
         quarantined,
+        mode="full" if run is None else "incremental",
     )

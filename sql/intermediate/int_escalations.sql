@@ -1,5 +1,6 @@
 -- One row per escalation (a rise in tier), with what happened next: the next tier
 -- change, the pickup in the receiving tier and the escalation note written for it.
+-- incremental: by ticket_id
 -- test unique: escalation_id
 -- test not_null: escalation_id, ticket_id, from_tier, to_tier, escalated_at
 -- test expression: tier_rank(to_tier) > tier_rank(from_tier)

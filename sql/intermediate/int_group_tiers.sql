@@ -5,6 +5,7 @@
 -- null tier and is reported as unmapped, never dropped. n_events_without_tier counts
 -- the group's events that carry no tier label of their own: an unmapped group whose
 -- events all carry one (the Volvo log's ST Level) needs no rule.
+-- incremental: lookup partner, group_name -> mapped_tier, matched_rule
 -- test unique: partner, group_name
 -- test accepted_values: mapped_tier in ('L1', 'L2', 'L3', 'L4')
 

@@ -6,6 +6,7 @@
 -- export), so that reassignments / reopens can be counted from them. A plain
 -- incident list (one row per incident, its dates made into events) has neither:
 -- its counters are not measurable, and reconcile says so.
+-- incremental: lookup source -> has_notes, has_kb_articles, has_first_contact_signal, has_group_history, has_status_history
 -- test unique: source
 
 with tickets as (

@@ -1,6 +1,7 @@
 -- The status class (queue, work, wait, resolved, closed, cancelled) of each source
 -- status, from the status map: an exact key first, else the longest key with a `*`
 -- wildcard ('awaiting *'). Unknown statuses keep a null class and are reported.
+-- incremental: lookup status_key -> status_class
 -- test unique: status_key
 -- test accepted_values: status_class in ('queue', 'work', 'wait', 'resolved', 'closed', 'cancelled')
 

@@ -3,6 +3,7 @@
 -- the keys it names). clock_calendar is the calendar whose working intervals the
 -- clock reads; it is null (wall-clock time) for a ticket no rule matches and for a
 -- 24x7 calendar.
+-- incremental: by ticket_id
 -- test unique: ticket_id
 -- test not_null: ticket_id
 

@@ -11,6 +11,7 @@
 -- business_clock); business_minutes_held the business minutes until the next event,
 -- and is_paused whether the status held then pauses the paused clocks
 -- ([clocks] pause_statuses).
+-- incremental: by ticket_id
 -- test unique: ticket_id, event_index
 -- test not_null: ticket_id, event_index, event_at
 -- test accepted_values: held_tier in ('L1', 'L2', 'L3', 'L4')

@@ -2,6 +2,7 @@
 -- A ticket known only from events belongs to the default partner. Tickets the
 -- build quarantined (meta.quarantine: they failed a data test) are left out here,
 -- so that no model after this one sees them.
+-- incremental: by ticket_id
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner
 

@@ -1,5 +1,6 @@
 -- Every change of tier up to the final resolution, with the change that follows it.
 -- A rise is an escalation, a drop a de-escalation.
+-- incremental: by ticket_id
 -- test unique: ticket_id, event_index
 -- test not_null: from_tier, to_tier
 -- test expression: from_tier <> to_tier

@@ -1,5 +1,6 @@
 -- One row per escalation of a resolved ticket, with its ticket's dimensions and
 -- every escalation-level KPI flag.
+-- incremental: by ticket_id
 -- test unique: escalation_id
 -- test not_null: escalation_id, ticket_id, week_start, partner
 -- test relationships: ticket_id -> fct_tickets.ticket_id

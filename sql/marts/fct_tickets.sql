@@ -6,6 +6,7 @@
 -- ticket's business clock (int_ticket_events, business_clock); the business minutes
 -- at each tier leave out the paused spans. The timing rules read the clock [clocks]
 -- names for them.
+-- incremental: by ticket_id
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner, state
 -- test accepted_values: state in ('resolved', 'open', 'cancelled', 'no events')

@@ -6,6 +6,7 @@
 -- numerator and denominator (a rate or share) or its measure (minutes). Metrics
 -- over the same cases and values share a fact. Any grouping of the KPIs is a group
 -- by over this table (pipelines/metrics/sql.py, aggregate_sql).
+-- incremental: by ticket_id
 -- test not_null: fact, ticket_id, partner
 -- test expression: numerator is null or denominator is null or numerator <= denominator
 -- test expression: measure is null or measure >= 0

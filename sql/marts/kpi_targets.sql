@@ -4,6 +4,7 @@
 -- the default ([targets], starting from the targets declared with the KPIs); a
 -- metric's own minimum sample (the backlog's 0) replaces the config's min_sample.
 -- kpi_weekly and `tierlens kpis` join this table; neither resolves a target itself.
+-- incremental: lookup metric, partner -> label, green_min, green_max, red_below, red_above, min_sample
 -- test unique: metric, partner
 -- test not_null: metric, min_sample
 

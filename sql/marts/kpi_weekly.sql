@@ -6,6 +6,7 @@
 -- numerator, denominator, sample, 95% Wilson interval, target and status. Partner
 -- rows are judged against that partner's own targets where the config sets them
 -- (kpi_targets). `tierlens kpis` runs the same query for any grouping and weeks.
+-- incremental: by week_start
 -- test unique: week_start, dimension, dimension_value, metric
 -- test not_null: dimension, metric, status
 -- test accepted_values: status in ('green', 'amber', 'red', 'insufficient', 'n/a', 'no target')

@@ -1,6 +1,7 @@
 -- The escalations a weekly review can sample from: one row per escalation of a
 -- resolved ticket, with the reasons it looks suspicious. Suspicious escalations are
 -- over-sampled by `tierlens review sample` (and weighted back).
+-- incremental: by ticket_id
 -- test unique: escalation_id
 -- test not_null: escalation_id, ticket_id, week_start, partner, is_suspicious
 -- test relationships: escalation_id -> fct_escalations.escalation_id

@@ -7,6 +7,7 @@
 -- plain incident list, one row per incident, cannot); a ticket that is not is
 -- never counted as agreeing or disagreeing. `tierlens reconcile` and the
 -- dashboard's data-quality page both read this table (pipelines/data_quality.py).
+-- incremental: by ticket_id
 -- test unique: ticket_id, counter
 -- test not_null: ticket_id, source, counter, derived_all, derived_in_scope, is_measurable
 -- test accepted_values: counter in ('reassignments', 'reopens')

@@ -1,6 +1,7 @@
 -- The ticket timeline the dashboard's timeline and review pages show: the events of
 -- every published ticket in order, with the columns those pages read (a trimmed
 -- int_ticket_events: no partner, seq, labels, previous values or lineage).
+-- incremental: by ticket_id
 -- test unique: ticket_id, event_index
 -- test not_null: ticket_id, event_index, event_at, is_in_scope, minutes_held
 -- test relationships: ticket_id -> fct_tickets.ticket_id

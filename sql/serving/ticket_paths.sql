@@ -3,6 +3,7 @@
 -- merged (L1 > L2 > L1), cut after 8 steps (a longer path ends in ' > ...'). One row
 -- per resolved ticket held at a tier. tier_paths counts them; the escalation-flow
 -- page lists the tickets behind a path or a move between tiers from here.
+-- incremental: by ticket_id
 -- test unique: ticket_id
 -- test not_null: ticket_id, week_start, partner, client, category, priority, group_name, path, tiers, n_steps
 -- test expression: n_steps between 1 and 8

@@ -1,6 +1,7 @@
 -- Canonical events: one row per change of a ticket, with the source's tier label
 -- parsed (an ambiguous label such as 'L2/L3' keeps its lowest tier) and the
 -- status keyed for the status map.
+-- incremental: by ticket_id
 -- test not_null: ticket_id, event_at, seq
 -- test accepted_values: tier_from_label in ('L1', 'L2', 'L3', 'L4')
 -- test accepted_values: note_kind in ('public', 'internal', 'escalation')

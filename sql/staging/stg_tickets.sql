@@ -1,4 +1,5 @@
 -- Canonical tickets: one row per ticket_id (ingest upserts, so the latest batch wins).
+-- incremental: by ticket_id
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner
 -- test accepted_values: priority in ('P1', 'P2', 'P3', 'P4')
