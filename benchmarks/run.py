@@ -9,15 +9,17 @@ benchmarks/data/), then, `--runs` times, each step as a fresh subprocess timed
 wall-clock with its peak RSS (os.wait4 rusage of that child alone):
 
 - floor     DuckDB alone: create table as select * from read_csv(...), no validation
+- lean      benchmarks/lean.py: the three KPIs in one DuckDB query over the files
 - ingest    `tierlens ingest tickets.csv events.csv` into a fresh database
 - build     `tierlens build`
 - kpis      `tierlens kpis --by partner,week --format csv`
 - baseline  benchmarks/pandas_baseline.py on the same two files
 
-then checks that the baseline's three figures equal `tierlens kpis` exactly, and
-times the dashboard in headless Chromium (benchmarks/browser.py). Medians are
-quoted. Results go to benchmarks/results/results.json (merged by size, so sizes can
-be run separately) and docs/performance.md.
+then checks that the baseline's and the lean reference's three figures equal
+`tierlens kpis` exactly, and times the dashboard in headless Chromium
+(benchmarks/browser.py). Medians are quoted. Results go to
+benchmarks/results/results.json (merged by size, so sizes can be run separately)
+and docs/performance.md.
 """
 
 from __future__ import annotations
@@ -133,15 +135,16 @@ def _kpi_rows(stdout: str) -> dict[str, dict]:
     return {r["metric"]: r for r in csv.DictReader(io.StringIO(stdout))}
 
 
-def _check_figures(baseline: dict, kpis: dict[str, dict]) -> dict:
-    """Baseline vs `tierlens kpis`, exactly (numerator and denominator are integers)."""
+def _check_figures(baseline: dict, kpis: dict[str, dict], name: str = "baseline") -> dict:
+    """A script's figures (the pandas baseline, the lean reference) vs `tierlens kpis`,
+    exactly (numerator and denominator are integers); the script's under `name`."""
     out = {}
     for metric in KPI_CHECK:
         b, t = baseline[metric], kpis[metric]
         tn, td = float(t["numerator"]), float(t["denominator"])
         out[metric] = {
             "tierlens": [tn, td, float(t["value"])],
-            "baseline": [b["numerator"], b["denominator"], b["value"]],
+            name: [b["numerator"], b["denominator"], b["value"]],
             "equal": tn == b["numerator"]
             and td == b["denominator"]
             and float(t["value"]) == b["value"],
@@ -156,9 +159,11 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
     log(f"{n:,} tickets, {ds['n_events']:,} events, {ds['bytes'] / 1e6:.0f} MB CSV; {runs} run(s)")
     work = Path(args.workdir) / f"db_{n}"
     steps: dict[str, list[dict]] = {
-        k: [] for k in ("floor", "ingest", "build", "kpis", "baseline", "kpis_overall")
+        k: [] for k in ("floor", "lean", "ingest", "build", "kpis", "baseline", "kpis_overall")
     }
     baseline_figures = None
+    lean_figures = None
+    do_lean = True
     kpis_overall = None
     db = work / "tierlens.duckdb"
     files = [str(ds["tickets_csv"]), str(ds["events_csv"])]
@@ -170,6 +175,15 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         r = measured([PY, "-m", "benchmarks.floor", str(floor_db), *files])
         floor_db.unlink()
         steps["floor"].append(r)
+        if do_lean:
+            try:
+                r = measured([PY, "-m", "benchmarks.lean", *files])
+            except RuntimeError as exc:  # e.g. killed for memory: say so, go on
+                log(f"  lean reference failed: {str(exc)[-500:]}")
+                do_lean = False
+            else:
+                steps["lean"].append(r)
+                lean_figures = json.loads(r["stdout"])
         r = measured([*TIERLENS, "ingest", *files, "--db", str(db), "--source", "bench"])
         steps["ingest"].append(r)
         r = measured([*TIERLENS, "build", "--db", str(db)])
@@ -224,6 +238,10 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         result["figures"] = _check_figures(baseline_figures, kpis_overall)
         ok = all(f["equal"] for f in result["figures"].values())
         log(f"  baseline figures {'EQUAL' if ok else 'DIFFER'}: {result['figures']}")
+    if lean_figures is not None and kpis_overall is not None:
+        result["lean_figures"] = _check_figures(lean_figures, kpis_overall, "lean")
+        ok = all(f["equal"] for f in result["lean_figures"].values())
+        log(f"  lean figures {'EQUAL' if ok else 'DIFFER'}: {result['lean_figures']}")
     if args.browser and n <= args.browser_max:
         from benchmarks.browser import measure_dashboard
 
