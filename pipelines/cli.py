@@ -155,13 +155,23 @@ def ingest(
 
 @app.command()
 @friendly
-def build(db: DbOption = Path(DEFAULT_DB), config: ConfigOption = None) -> None:
+def build(
+    db: DbOption = Path(DEFAULT_DB),
+    config: ConfigOption = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="rebuild every ticket (by default: those changed since the last build)"
+        ),
+    ] = False,
+) -> None:
     """Run the SQL models and their data tests; publish only if all pass."""
     from pipelines.models.runner import run_build
 
-    summary = run_build(db, _config(config), console=console)
+    summary = run_build(db, _config(config), console=console, full=full)
     say(
-        f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed; "
+        f"build {summary.build_id}: {summary.models} models, {summary.tests} tests passed "
+        f"({summary.mode}); "
         f"{summary.resolved_tickets:,} resolved tickets in the KPIs, "
         f"{summary.open_tickets:,} open (backlog)"
     )

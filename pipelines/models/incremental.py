@@ -142,8 +142,8 @@ def config_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     digest = hashlib.sha256()
     for name in tables:
         (row,) = con.execute(
-            f'select count(*), coalesce(string_agg(md5(t::varchar), \',\' order by '
-            f'md5(t::varchar)), \'\') from config."{name}" t'
+            f"select count(*), coalesce(string_agg(md5(t::varchar), ',' order by "
+            f"md5(t::varchar)), '') from config.\"{name}\" t"
         ).fetchall()
         digest.update(f"\0{name}\0{row[0]}\0{row[1]}".encode())
     return digest.hexdigest()
@@ -218,11 +218,9 @@ def plan(con: duckdb.DuckDBPyConnection, sql_fp: str, config_fp: str) -> Plan:
             "select ticket_id from raw.events)"
         ).fetchall()[0][0]
     )
-    held = con.execute(
-        f"select count(*) from meta.quarantine where ticket_id in (select ticket_id from {TOUCHED})"
-    ).fetchall()[0][0]
-    if held:
-        raise FullBuildNeeded(f"{held:,} ticket(s) the last build set aside changed")
+    held = con.execute("select count(distinct ticket_id) from meta.quarantine").fetchall()[0][0]
+    if held:  # their input may have been fixed in place: only a full build can tell
+        raise FullBuildNeeded(f"the {held:,} ticket(s) the last build set aside are tested again")
     if tickets and touched > MAX_SHARE * tickets:
         raise FullBuildNeeded(
             f"{touched:,} of {tickets:,} tickets changed: a full build is as fast"
@@ -279,8 +277,13 @@ def detach_delta(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"detach {DELTA}")
 
 
+def set_search_path(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """`path`: comma-separated, its catalog names quoted (a file may be `it's.duckdb`)."""
+    con.execute("set search_path = '" + path.replace("'", "''") + "'")
+
+
 def _create(con: duckdb.DuckDBPyConnection, target: str, model: Model, search_path: str) -> None:
-    con.execute(f"set search_path = '{search_path}'")
+    set_search_path(con, search_path)
     try:
         con.execute(f"create table {target} as\n{model.sql}")
     except duckdb.Error as exc:
@@ -324,13 +327,17 @@ class Run:
     refresh: dict[str, Refresh | None]
 
     @property
+    def quoted(self) -> str:
+        return '"' + self.catalog.replace('"', '""') + '"'
+
+    @property
     def build(self) -> str:
-        return f'"{self.catalog}".{self.plan.schema}'
+        return f"{self.quoted}.{self.plan.schema}"
 
     def _path(self, *first: str) -> str:
         # config.* and meta.* name the database's own: on the path, or the first
         # catalog on it (the delta one) would be searched for them
-        own = [f"{self.catalog}.{schema}" for schema in ("main", "config", "meta")]
+        own = [f"{self.quoted}.{schema}" for schema in (self.plan.schema, "main", "config", "meta")]
         return ",".join([*first, f"{DELTA}.cur", *own])
 
     def slice_path(self) -> str:
@@ -443,12 +450,11 @@ class Run:
                 column = refresh.key[0]
                 keys = f"{DELTA}.main._keys_{column}"
                 con.execute(f"delete from {table} where {in_keys(column, keys)}")
-                con.execute(
-                    f"insert into {table} select * from {DELTA}.by_{column}.{model.name}"
-                )
+                con.execute(f"insert into {table} select * from {DELTA}.by_{column}.{model.name}")
             else:
-                con.execute(f"create or replace table {table} as select * from "
-                            f"{DELTA}.cur.{model.name}")
+                con.execute(
+                    f"create or replace table {table} as select * from {DELTA}.cur.{model.name}"
+                )
 
 
 def fingerprint_inputs(models: list[Model], sql_dir: Path) -> str:

@@ -18,6 +18,7 @@ point, so a test can kill it there.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,10 +194,13 @@ def _test_and_quarantine(
         held = quarantined_count(con)
         total = int(con.execute(f"select count(*) from {schema}.stg_tickets").fetchall()[0][0])
         if held > max(MAX_QUARANTINE_TICKETS, MAX_QUARANTINE_SHARE * total):
-            raise _fail(failures, len(tests),
-                        f" on {held:,} of {total:,} tickets: more than "
-                        f"{MAX_QUARANTINE_SHARE:.0%} is not a few bad tickets but a problem "
-                        "with the input or the configuration, so nothing is quarantined")
+            raise _fail(
+                failures,
+                len(tests),
+                f" on {held:,} of {total:,} tickets: more than "
+                f"{MAX_QUARANTINE_SHARE:.0%} is not a few bad tickets but a problem "
+                "with the input or the configuration, so nothing is quarantined",
+            )
         console.print(
             f"  [yellow]quarantined {new} ticket(s) that failed data tests; "
             f"running {len(rerun)} models again without them[/]",
@@ -237,10 +241,8 @@ def _refuse_stale_metric_models(sql_dir: Path) -> None:
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the transaction, if one is open (a failure may come between two)."""
-    try:
+    with contextlib.suppress(duckdb.TransactionException):
         con.execute("rollback")
-    except duckdb.TransactionException:
-        pass
 
 
 def _prepare(
@@ -293,8 +295,7 @@ def _try_incremental(
             t0 = time.perf_counter()
             run.model(model)
             console.print(
-                f"  [dim]{model.layer:<12}[/] {model.name:<28} "
-                f"{time.perf_counter() - t0:6.2f}s",
+                f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
                 highlight=False,
             )
         t0 = time.perf_counter()
@@ -302,14 +303,15 @@ def _try_incremental(
         for model in models:
             mine = [t for t in tests if t.model == model.name]
             if mine:
-                con.execute(f"set search_path = '{run.test_path(model.name)}'")
+                incremental.set_search_path(con, run.test_path(model.name))
                 failures += _run_tests(con, mine)
         con.execute("reset search_path")
         _timed(console, "data tests", t0)
         if failures:
+            first = failures[0].message.splitlines()[0]
             raise incremental.FullBuildNeeded(
-                f"{len(failures)} data test(s) failed on the changed tickets; a full build "
-                "sets such tickets aside"
+                f"{len(failures)} data test(s) failed on the changed tickets ({first}); "
+                "a full build sets such tickets aside"
             )
     except incremental.FullBuildNeeded as why:
         incremental.detach_delta(con)
@@ -402,7 +404,11 @@ def run_build(
         pause_at("after_commit")
         t0 = time.perf_counter()
         publish_snapshot(
-            con, db_path, build_id, sql_dir=sql_dir, access=config.access,
+            con,
+            db_path,
+            build_id,
+            sql_dir=sql_dir,
+            access=config.access,
             delta=None if run is None else run.snapshot_delta(),
         )
         _timed(console, "serving snapshot", t0)
