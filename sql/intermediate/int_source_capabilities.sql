@@ -13,43 +13,19 @@ with tickets as (
     select * from int_tickets
 ),
 
-events as (
-    select * from int_ticket_events
-),
-
-first_contact_statuses as (
-    select * from config.first_contact_statuses
-),
-
-ticket_history as (
-    select
-        events.ticket_id,
-        count(distinct (events.batch_id, events.source_line))
-            filter (where events.group_name is not null) as n_group_lines,
-        count(distinct (events.batch_id, events.source_line))
-            filter (where events.status_class is not null) as n_status_lines
-    from events
-    group by events.ticket_id
-),
-
-history_signals as (
-    select
-        tickets.source,
-        bool_or(ticket_history.n_group_lines >= 2) as has_group_history,
-        bool_or(ticket_history.n_status_lines >= 2) as has_status_history
-    from ticket_history
-    inner join tickets on tickets.ticket_id = ticket_history.ticket_id
-    group by tickets.source
+signals as (
+    select * from int_ticket_signals
 ),
 
 event_signals as (
     select
         tickets.source,
-        bool_or(events.note_text is not null and events.note_kind is not null) as has_notes,
-        bool_or(events.status_key in (select status_key from first_contact_statuses))
-            as has_first_contact_status
-    from events
-    inner join tickets on tickets.ticket_id = events.ticket_id
+        bool_or(signals.has_group_history) as has_group_history,
+        bool_or(signals.has_status_history) as has_status_history,
+        bool_or(signals.has_notes) as has_notes,
+        bool_or(signals.has_first_contact_status) as has_first_contact_status
+    from signals
+    inner join tickets on tickets.ticket_id = signals.ticket_id
     group by tickets.source
 ),
 
@@ -69,11 +45,10 @@ final as (
         ticket_signals.has_kb_articles,
         coalesce(event_signals.has_first_contact_status, false)
             or ticket_signals.has_first_contact_flag as has_first_contact_signal,
-        coalesce(history_signals.has_group_history, false) as has_group_history,
-        coalesce(history_signals.has_status_history, false) as has_status_history
+        coalesce(event_signals.has_group_history, false) as has_group_history,
+        coalesce(event_signals.has_status_history, false) as has_status_history
     from ticket_signals
     left join event_signals on event_signals.source = ticket_signals.source
-    left join history_signals on history_signals.source = ticket_signals.source
 )
 
 select * from final

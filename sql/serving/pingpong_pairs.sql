@@ -8,45 +8,13 @@
 -- test expression: group_a <> group_b
 -- test expression: n_tickets > 0 and n_bounces >= n_tickets
 
-with events as (
-    select * from int_ticket_events
+with bounces as (
+    select * from int_ticket_bounces
 ),
 
 tickets as (
     select * from fct_tickets
     where state = 'resolved'
-),
-
-group_runs as (
-    select
-        ticket_id,
-        event_index,
-        held_group,
-        lag(held_group) over (partition by ticket_id order by event_index) as prev_group
-    from events
-    where is_in_scope and held_group is not null
-),
-
-group_sequence as (
-    select
-        ticket_id,
-        held_group,
-        lag(held_group) over ticket_order as middle_group,
-        lag(held_group, 2) over ticket_order as first_group
-    from group_runs
-    where prev_group is null or held_group <> prev_group
-    window ticket_order as (partition by ticket_id order by event_index)
-),
-
-bounces as (
-    select
-        ticket_id,
-        held_group as group_a,
-        middle_group as group_b,
-        count(*) as n_bounces
-    from group_sequence
-    where first_group = held_group
-    group by all
 ),
 
 final as (

@@ -104,14 +104,21 @@ def test_broken_model_names_itself(tmp_path):
 def test_rebuild_replaces_the_previous_build(tmp_path):
     db = tmp_path / "t.duckdb"
     build(db, TICKETS).close()
+
+    def schemas() -> list[tuple[str]]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute(
+                "select schema_name from information_schema.schemata "
+                "where schema_name like 'build%'"
+            ).fetchall()
+
+    # nothing changed: an incremental build, on the tables of build 1
     summary = run_build(db, Config())
-    assert summary.build_id == 2
-    con = duckdb.connect(str(db), read_only=True)
-    schemas = con.execute(
-        "select schema_name from information_schema.schemata where schema_name like 'build%'"
-    ).fetchall()
-    assert schemas == [("build_2",)]
-    assert con.execute("select count(*) from analytics.fct_tickets").fetchall() == [(2,)]
+    assert (summary.build_id, summary.mode, schemas()) == (2, "incremental", [("build_1",)])
+    summary = run_build(db, Config(), full=True)
+    assert (summary.build_id, summary.mode, schemas()) == (3, "full", [("build_3",)])
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from analytics.fct_tickets").fetchall() == [(2,)]
 
 
 def test_partner_targets_override_status(tmp_path):

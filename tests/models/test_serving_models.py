@@ -193,7 +193,8 @@ def test_the_serving_models_are_in_the_build_and_rerun_after_a_quarantine():
     }
     assert models["ticket_paths"].depends_on == {"fct_tickets", "int_ticket_events"}
     assert models["tier_paths"].depends_on == {"ticket_paths"}
-    assert models["pingpong_pairs"].depends_on == {"fct_tickets", "int_ticket_events"}
+    assert models["pingpong_pairs"].depends_on == {"fct_tickets", "int_ticket_bounces"}
+    assert models["int_ticket_bounces"].depends_on == {"int_ticket_events"}
     assert models["ticket_events"].depends_on == {"int_ticket_events"}
     rerun = {m.name for m in _downstream(list(models.values()), {"int_tickets"})}
     assert {"tier_paths", "ticket_paths", "pingpong_pairs", "ticket_events"} <= rerun
