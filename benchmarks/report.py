@@ -12,6 +12,8 @@ STEPS = (
     ("floor", "floor: DuckDB `read_csv` into a table"),
     ("lean", "lean reference: DuckDB, one query (3 KPIs)"),
     ("baseline", "baseline: pandas script (3 KPIs)"),
+    ("delta_ingest", "next day: `tierlens ingest` of a 1% export"),
+    ("incremental", "next day: `tierlens build` (incremental)"),
 )
 
 # (target name, size, check(result) -> (value text, ok))
@@ -282,63 +284,115 @@ def _growth(sizes: dict[str, dict]) -> list[str]:
     )
     for key, a, b, k in _beyond_linear(sizes, 1.1):
         note = _spill_note(key, a, b, k)
-        out += ["", f"From 1M to 3M tickets, {key} grows faster than linear {note}"]
+        big = int(_largest(sizes) or 0) // 1_000_000
+        out += ["", f"From 1M to {big}M tickets, {key} grows faster than linear {note}"]
     return [*out, ""]
+
+
+# The dashboard at 1M tickets before this round (docs/performance.md of 2026-11-29):
+# "no slower than today", with 10% for the noise of a shared machine.
+DASHBOARD_BEFORE = {"first_render_median": 1.53, "filter_change_median": 0.221}
+NOISE = 1.10
+
+
+def _largest(sizes: dict[str, dict]) -> str | None:
+    above = [k for k in sizes if int(k) > int(TARGET_SIZE)]
+    return max(above, key=int) if above else None
 
 
 def _targets(sizes: dict[str, dict]) -> list[str]:
     out = ["## Targets", ""]
     r = sizes.get(TARGET_SIZE)
     rows: list[tuple[str, str, str]] = []
+
+    def row(name: str, value: float | None, ok: bool, text: str) -> None:
+        if value is None:
+            rows.append((name, "not measured", "-"))
+        else:
+            rows.append((name, text, "met" if ok else "**missed**"))
+
     if r:
         s = r["steps"]
-
-        def row(name: str, value: float | None, limit: float, text: str | None = None) -> None:
-            if value is None:
-                rows.append((name, "not measured", "-"))
-                return
-            ok = value < limit
-            rows.append((name, text or _fmt_s(value), "met" if ok else "**missed**"))
-
-        row("ingest under 30 s", _median(s.get("ingest")), 30)
-        if "floor" in s and "ingest" in s:
-            ratio = s["ingest"]["median_seconds"] / s["floor"]["median_seconds"]
-            row("ingest within 3x the floor", ratio, 3, f"{ratio:.1f}x")
-        row("build under 60 s", _median(s.get("build")), 60)
-        peak = max(s[k]["max_rss_mb"] for k in ("ingest", "build", "kpis") if k in s)
-        row("peak memory under 4 GB", peak, 4096, f"{peak:,.0f} MB")
-        row("`kpis` under 1 s", _median(s.get("kpis")), 1)
+        ingest, build = _median(s.get("ingest")), _median(s.get("build"))
+        lean, floor = _median(s.get("lean")), _median(s.get("floor"))
+        loaded = ingest + build if ingest and build else None
+        ratio = loaded / lean if loaded and lean else None
+        row(
+            "ingest + build within 3x the lean reference",
+            ratio,
+            ratio is not None and ratio <= 3,
+            f"{ratio:.1f}x ({_fmt_s(loaded)} / {_fmt_s(lean)})" if ratio else "",
+        )
+        e2e, base = _e2e(r), _median(s.get("baseline"))
+        speed = base / e2e if e2e and base else None
+        row(
+            "1.5x faster than pandas end to end",
+            speed,
+            speed is not None and speed >= 1.5,
+            f"{speed:.2f}x ({_fmt_s(e2e)} vs {_fmt_s(base)})" if speed else "",
+        )
+        ratio = ingest / floor if ingest and floor else None
+        row(
+            "ingest within 2x the floor",
+            ratio,
+            ratio is not None and ratio <= 2,
+            f"{ratio:.1f}x ({_fmt_s(ingest)} / {_fmt_s(floor)})" if ratio else "",
+        )
+        inc = _median(s.get("incremental"))
+        share = inc / build if inc and build else None
+        row(
+            "refresh after a 1% export within 10% of a full build",
+            share,
+            share is not None and share <= 0.10,
+            f"{share:.0%} ({_fmt_s(inc)} / {_fmt_s(build)})" if share else "",
+        )
+        slowest = max((_median(s.get(k)) or 0) for k in ("kpis", "kpis_overall")) or None
+        row(
+            "`tierlens kpis` for any grouping under 0.5 s",
+            slowest,
+            slowest is not None and slowest < 0.5,
+            f"{_fmt_s(slowest)} (the slower of by partner and week, overall)",
+        )
+        peaks = [s[k]["max_rss_mb"] for k in ("ingest", "build", "kpis", "incremental") if k in s]
+        peak = max(peaks) if peaks else None
+        row("peak memory under 2 GB", peak, peak is not None and peak < 2048, f"{peak:,.0f} MB")
         dash = r.get("dashboard") or {}
-        row("scorecard first render under 2 s", dash.get("first_render_median"), 2)
-        row("filter change under 500 ms", dash.get("filter_change_median"), 0.5)
-        e2e = _e2e(r)
-        if e2e and "baseline" in s:
-            speed = s["baseline"]["median_seconds"] / e2e
-            rows.append(
-                (
-                    "10x faster than pandas end to end",
-                    f"{speed:.1f}x",
-                    "met" if speed >= 10 else "**missed**",
-                )
+        for key, name in (
+            ("first_render_median", "scorecard first render"),
+            ("filter_change_median", "filter change"),
+        ):
+            value, before = dash.get(key), DASHBOARD_BEFORE[key]
+            row(
+                f"{name} no slower than before ({_fmt_s(before)})",
+                value,
+                value is not None and value <= before * NOISE,
+                _fmt_s(value),
             )
         checks = [r[k] for k in ("figures", "lean_figures") if r.get(k)]
         if checks:
             same = all(f["equal"] for figs in checks for f in figs.values())
-            rows.append(
-                (
-                    "identical figures for the 3 KPIs",
-                    "yes" if same else "no",
-                    "met" if same else "**missed**",
-                )
-            )
-    big = sizes.get("3000000")
-    if big:
-        peak = max(big["steps"][k]["max_rss_mb"] for k in ("ingest", "build") if k in big["steps"])
-        rows.append(("3 million tickets complete", f"yes, peak {peak:,.0f} MB", "met"))
+            row("identical figures for the 3 KPIs", 1, same, "yes" if same else "no")
+    key = _largest(sizes)
+    if key:
+        big = sizes[key]["steps"]
+        done = "ingest" in big and "build" in big
+        peak = max(big[k]["max_rss_mb"] for k in ("ingest", "build") if k in big) if done else 0
+        row(
+            f"{int(key):,} tickets complete",
+            1,
+            done,
+            f"yes: ingest {_fmt_s(_median(big.get('ingest')))}, build "
+            f"{_fmt_s(_median(big.get('build')))}, peak {peak:,.0f} MB, database "
+            f"{sizes[key].get('db_bytes', 0) / 1e9:.1f} GB"
+            if done
+            else "no",
+        )
     if not rows:
         return []
     out += [
-        "At 1 million tickets (and 3 million for the last line):",
+        f"At 1 million tickets (and {int(key):,} for the last line), ratios within one run:"
+        if key
+        else "At 1 million tickets, ratios within one run:",
         "",
         "| target | measured | |",
         "|---|---|---|",
@@ -349,35 +403,31 @@ def _targets(sizes: dict[str, dict]) -> list[str]:
 
 def _beyond_linear(sizes: dict[str, dict], limit: float) -> list[tuple[str, dict, dict, float]]:
     """(step, 1M result, 3M result, exponent) for ingest and build above `limit`."""
-    small, big = sizes.get(TARGET_SIZE), sizes.get("3000000")
-    if not small or not big:
+    largest = _largest(sizes)
+    small, big = sizes.get(TARGET_SIZE), sizes.get(largest) if largest else None
+    if not small or not big or largest is None:
         return []
     found = []
+    factor = big["n_tickets"] / small["n_tickets"]
     for key in ("ingest", "build"):
         a, b = small["steps"].get(key), big["steps"].get(key)
         if a and b:
-            k = math.log(b["median_seconds"] / a["median_seconds"]) / math.log(3)
+            k = math.log(b["median_seconds"] / a["median_seconds"]) / math.log(factor)
             if k > limit:
                 found.append((key, a, b, k))
     return found
 
 
 def _spill_note(key: str, a: dict, b: dict, k: float) -> str:
-    """Why a step grows faster than linear from 1M to 3M tickets."""
-    text = (
+    """Why a step grows faster than linear from 1M tickets to the largest size."""
+    return (
         f"(exponent {k:.2f}: {_fmt_s(a['median_seconds'])} -> "
-        f"{_fmt_s(b['median_seconds'])}). Under the 3 GB memory cap the temporary tables "
-        "and window sorts of 24M events no longer fit and DuckDB spills to disk, which "
-        f"keeps the peak at {_fmt_int(b['max_rss_mb'])} MB instead of growing with the "
-        "data."
+        f"{_fmt_s(b['median_seconds'])}). Under the memory cap the temporary tables "
+        "and window sorts no longer fit and DuckDB spills to disk, which keeps the "
+        f"peak at {_fmt_int(b['max_rss_mb'])} MB instead of growing with the data. "
+        "The cap trades that time for memory; raise it (TIERLENS_MEMORY_LIMIT) on a "
+        "larger machine."
     )
-    if key == "ingest":
-        text += (
-            " Checked outside this run, on the same files: the 3M ingest spilled up to "
-            "6.8 GB to disk and took 63 s; with TIERLENS_MEMORY_LIMIT=12GB it took 53 s "
-            "(exponent 1.03 against 1M: linear) at a 12 GB peak."
-        )
-    return text + " The cap trades that time for memory; raise it on a larger machine."
 
 
 def _missed(sizes: dict[str, dict]) -> list[str]:
@@ -387,15 +437,19 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
         return []
     s = r["steps"]
     out = ["### Where a target is missed", ""]
-    if "floor" in s and "baseline" in s and "kpis" in s:
+    e2e = _e2e(r) or 0
+    if (
+        "floor" in s
+        and "baseline" in s
+        and "kpis" in s
+        and s["baseline"]["median_seconds"] < 1.5 * e2e
+    ):
         floor, base = s["floor"]["median_seconds"], s["baseline"]["median_seconds"]
-        e2e = _e2e(r) or 0
         out.append(
-            f"- **10x faster than pandas end to end.** The pandas script takes {_fmt_s(base)} "
-            f"for three KPIs; a tenth of that is {_fmt_s(base / 10)}, while DuckDB alone "
-            f"only reading the two CSV files into tables (the floor) takes {_fmt_s(floor)}. "
-            "The target is below the floor, so no ingest of these files can meet it. "
-            f"Tierlens end to end ({_fmt_s(e2e)}) does much more: exact line numbers and "
+            f"- **1.5x faster than pandas end to end.** The pandas script takes {_fmt_s(base)} "
+            f"for three KPIs; DuckDB alone reading the two CSV files into tables (the floor) "
+            f"takes {_fmt_s(floor)}. Tierlens end to end ({_fmt_s(e2e)}) does much more: "
+            "exact line numbers and "
             "rejects with reasons, dedupe and lineage, one transaction, 46 KPIs by "
             "week and six dimensions with intervals, data tests, a serving snapshot. What "
             "users repeat is asking: after the load, `tierlens kpis --by partner,week` "
@@ -413,9 +467,9 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
         )
     if "floor" in s and "ingest" in s:
         ratio = s["ingest"]["median_seconds"] / s["floor"]["median_seconds"]
-        if ratio > 3:
+        if ratio > 2:
             out.append(
-                f"- **Ingest within 3x the floor** ({ratio:.1f}x). The floor lets DuckDB "
+                f"- **Ingest within 2x the floor** ({ratio:.1f}x). The floor lets DuckDB "
                 "parse the CSV with its own parallel reader and keeps whatever it guesses. "
                 "Tierlens reads every physical line with its number and raw text (for "
                 "rejects and lineage), splits the fields in SQL, validates every value "
@@ -441,7 +495,10 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
             "drawing the sidebar and tiles."
         )
     for key, a, b, k in _beyond_linear(sizes, 1.2):
-        out.append(f"- **Linear growth, {key} from 1M to 3M tickets** {_spill_note(key, a, b, k)}")
+        big = int(_largest(sizes) or 0) // 1_000_000
+        out.append(
+            f"- **Linear growth, {key} from 1M to {big}M tickets** {_spill_note(key, a, b, k)}"
+        )
     return [*out, ""] if len(out) > 2 else []
 
 
@@ -472,8 +529,10 @@ def hostile_section(h: dict) -> list[str]:
         "|---|---|---|---|",
     ]
     if "before_seconds" in h:
-        out.append(f"| clean files, before this work (`{h.get('before', '?')}`) | "
-                   f"{h['before_seconds']:.1f} s | {h['before_rss_mb']:,.0f} MB | 1 |")
+        out.append(
+            f"| clean files, before this work (`{h.get('before', '?')}`) | "
+            f"{h['before_seconds']:.1f} s | {h['before_rss_mb']:,.0f} MB | 1 |"
+        )
         base = h["before_seconds"]
     else:
         base = h["clean_seconds"]
@@ -503,7 +562,9 @@ def business_hours_section(r: dict) -> list[str]:
     verdict = (
         f"**target met** ({ratio:.2f}x, target {BUSINESS_TARGET_RATIO:.2f}x)"
         if ratio is not None and ratio <= BUSINESS_TARGET_RATIO
-        else f"**target missed** ({ratio:.2f}x)" if ratio is not None else "no baseline run"
+        else f"**target missed** ({ratio:.2f}x)"
+        if ratio is not None
+        else "no baseline run"
     )
     rows = [("no calendar (business = wall)", "wall"), ("calendars, every ticket", "calendar")]
     if "before_seconds" in r:
@@ -536,7 +597,6 @@ def business_hours_section(r: dict) -> list[str]:
         "",
     ]
     return out
-
 
 
 def render(results: dict) -> str:

@@ -39,6 +39,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.delta import write_delta
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "results.json"
@@ -74,7 +76,10 @@ def git_commit(where: Path = ROOT) -> str:
     """The short commit of the checkout at `where`, or "?"."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True,
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=where,
+            capture_output=True,
+            text=True,
             check=False,
         )
     except OSError:
@@ -100,10 +105,42 @@ def write_section(key: str, result: dict, lines: list[str], start: str, end: str
         RESULTS.write_text(json.dumps(main, indent=2) + "\n")
 
 
+# Above this size the generator would hold the whole sample in memory: the dataset
+# is the 1M one written k times, each copy's ticket ids prefixed (R1-, R2-, ...).
+REPLICATE_ABOVE = 3_000_000
+BASE_SIZE = 1_000_000
+
+
+def _replicate(base: dict, k: int, folder: Path) -> None:
+    import duckdb
+
+    log(f"writing {k} copies of the {BASE_SIZE:,}-ticket dataset into {folder}")
+    tmp = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    started = time.perf_counter()
+    con = duckdb.connect()
+    for name in ("tickets", "events"):
+        src = f"read_csv('{base[name + '_csv']}', all_varchar = true)"
+        copies = " union all ".join(
+            f"select * replace ('R{i}-' || ticket_id as ticket_id) from {src}"
+            for i in range(1, k + 1)
+        )
+        con.execute(f"copy ({copies}) to '{tmp / (name + '.csv')}' (header)")
+    con.close()
+    planted = {"n_tickets": base["n_tickets"] * k, "n_events": base["n_events"] * k}
+    (tmp / "planted.json").write_text(json.dumps(planted))
+    (tmp / "generate.json").write_text(json.dumps({"seconds": time.perf_counter() - started}))
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+
+
 def dataset(n: int, seed: int) -> dict:
     """The CSV exports for n tickets (generated once, then reused)."""
     folder = DATA / f"csv_{n}_seed{seed}"
     planted = folder / "planted.json"
+    if not planted.exists() and n > REPLICATE_ABOVE and n % BASE_SIZE == 0:
+        _replicate(dataset(BASE_SIZE, seed), n // BASE_SIZE, folder)
     if not planted.exists():
         log(f"generating {n:,} tickets (seed {seed}) in {folder}")
         tmp = folder.with_name(folder.name + ".partial")
@@ -159,8 +196,20 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
     log(f"{n:,} tickets, {ds['n_events']:,} events, {ds['bytes'] / 1e6:.0f} MB CSV; {runs} run(s)")
     work = Path(args.workdir) / f"db_{n}"
     steps: dict[str, list[dict]] = {
-        k: [] for k in ("floor", "lean", "ingest", "build", "kpis", "baseline", "kpis_overall")
+        k: []
+        for k in (
+            "floor",
+            "lean",
+            "ingest",
+            "build",
+            "kpis",
+            "baseline",
+            "kpis_overall",
+            "delta_ingest",
+            "incremental",
+        )
     }
+    delta = [str(p) for p in write_delta(ds["folder"], ds["n_tickets"], args.seed)]
     baseline_figures = None
     lean_figures = None
     do_lean = True
@@ -193,6 +242,13 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         r = measured(kp)
         steps["kpis_overall"].append(r)
         kpis_overall = _kpi_rows(r["stdout"])
+        # the next day's export: 1% of the tickets new or changed, then a refresh
+        r = measured([*TIERLENS, "ingest", *delta, "--db", str(db), "--source", "bench"])
+        steps["delta_ingest"].append(r)
+        r = measured([*TIERLENS, "build", "--db", str(db)])
+        if "(incremental)" not in r["stdout"]:
+            log(f"  the refresh was not incremental: {r['stdout'][-800:]}")
+        steps["incremental"].append(r)
         if do_baseline:
             try:
                 r = measured([PY, "-m", "benchmarks.pandas_baseline", *files])
