@@ -5,7 +5,8 @@ The two models are written to sql/marts/ by `make metrics` (`tierlens metrics
 generate`) and kept in git, so the SQL a reviewer reads is the SQL the build runs;
 the build refuses a model that is out of step with the registry (`stale_models`).
 kpi_weekly and `tierlens kpis` are the same query from `aggregate_sql`: one
-grouping-sets aggregation of kpi_facts, judged against kpi_targets (the targets
+grouping-sets aggregation of kpi_facts by fact, whose groups then give each metric
+of the fact its value (config.metric_facts), judged against kpi_targets (the targets
 resolved per partner, sql/marts/kpi_targets.sql) with the kpi_status macro.
 """
 
@@ -270,37 +271,38 @@ def aggregate_sql(
         for f in filters
     ]
     where = ("\n    where " + "\n        and ".join(conditions)) if conditions else ""
+    columns = [_dimension_column(n) for n in non_week]
     if long:
         dimension = "\n".join(
-            f"            when grouping(facts.{_dimension_column(n)}) = 0 then '{n}'"
-            for n in non_week
+            f"            when grouping(facts.{c}) = 0 then '{n}'"
+            for n, c in zip(non_week, columns, strict=True)
         )
         value = "\n".join(
-            f"            when grouping(facts.{_dimension_column(n)}) = 0 "
-            f"then coalesce(facts.{_dimension_column(n)}, '{NONE_VALUE}')"
-            for n in non_week
+            f"            when grouping(facts.{c}) = 0 then coalesce(facts.{c}, '{NONE_VALUE}')"
+            for c in columns
         )
+        # the groups are told apart by their columns as they are and which of them
+        # the set groups by, as in one aggregation ('(none)' and a missing value
+        # stay two groups)
+        raw = ([WEEK_COLUMN] if WEEK in names else []) + columns
+        keys = raw + (["grouping_set"] if raw else [])
+        grouped = ", ".join(f"facts.{c}" for c in raw)
         group_columns = (
-            ("        facts.week_start,\n" if WEEK in names else "")
+            "".join(f"        facts.{c},\n" for c in raw)
+            + (f"        grouping({grouped}) as grouping_set,\n" if raw else "")
             + f"        case\n{dimension}\n            else 'overall'\n        end as dimension,\n"
             f"        case\n{value}\n            else 'all'\n        end as dimension_value,\n"
         )
+        keys += ["dimension", "dimension_value"]
         partner = "case when aggregated.dimension = 'partner' then aggregated.dimension_value end"
     else:
         group_columns = "".join(
             f'        facts.{_dimension_column(n)} as "{n}",\n' for n in groupings[0]
         )
+        keys = [f'"{n}"' for n in groupings[0]]
         partner = 'aggregated."partner"' if "partner" in groupings[0] else "null::varchar"
     sets = ",\n".join(
-        "        ("
-        + ", ".join(
-            [
-                *(f"facts.{_dimension_column(n)}" for n in g),
-                "metric_facts.metric",
-                "metric_facts.stat",
-            ]
-        )
-        + ")"
+        "        (" + ", ".join([*(f"facts.{_dimension_column(n)}" for n in g), "facts.fact"]) + ")"
         for g in groupings
     )
     group_names = (
@@ -308,10 +310,12 @@ def aggregate_sql(
         if long
         else [f'"{n}"' for n in groupings[0]]
     )
+    metric_groups = "".join(f"        fact_groups.{c},\n" for c in group_names)
+    metric_keys = "".join(f"        fact_groups.{c},\n" for c in keys)
     final_groups = "".join(f"        aggregated.{c},\n" for c in group_names)
     tail = "select * from final"
     if ordered:
-        keys = (
+        order = (
             ["final.week_start nulls first", "final.dimension", "final.dimension_value"]
             if long
             else [f'final."{n}" nulls first' for n in groupings[0]]
@@ -319,7 +323,7 @@ def aggregate_sql(
         tail = (
             "select final.* exclude (stat) from final\n"
             "inner join config.metrics as metrics on metrics.metric = final.metric\n"
-            f"order by {', '.join([*keys, 'metrics.metric_order'])}"
+            f"order by {', '.join([*order, 'metrics.metric_order'])}"
         )
     return f"""with facts as (
     select * from {schema}kpi_facts{where}
@@ -333,24 +337,60 @@ targets as (
     select * from {schema}kpi_targets
 ),
 
-aggregated as (
+-- Each fact aggregated once per group, before its metrics are joined: the sums and
+-- counts every statistic reads, and the quantiles of the fact's measure (only a
+-- measure fact has one; a quantile keeps every value it is given).
+fact_groups as (
     select
-{group_columns}        metric_facts.metric,
-        metric_facts.stat,
-        kpi_value(
-            metric_facts.stat, facts.numerator, facts.denominator, facts.measure,
-            metric_facts.is_base
-        ) as value,
-        sum(facts.numerator) filter (where not metric_facts.is_base) as numerator,
-        sum(facts.denominator) filter (where not metric_facts.is_base) as denominator,
-        kpi_sample(
-            metric_facts.stat, facts.denominator, facts.measure, metric_facts.is_base
-        ) as sample
+{group_columns}        facts.fact,
+        sum(facts.numerator) as numerator,
+        sum(facts.denominator) as denominator,
+        count(facts.denominator) as n_denominator,
+        count(facts.measure) as n_measure,
+        count(*) as n_cases,
+        quantile_cont(facts.measure, [0.5, 0.9]) as quantiles
     from facts
-    inner join metric_facts on metric_facts.fact = facts.fact
     group by grouping sets (
 {sets}
     )
+),
+
+-- The value of each metric over a group of facts, by its statistic (as the macros
+-- kpi_value and kpi_sample compute it over the facts themselves): is_base marks the
+-- denominator fact of a ratio (median_ratio: median of the fact over median of the
+-- base); the sample of a ratio is the smaller of its two sides.
+aggregated as (
+    select
+{metric_groups}        metric_facts.metric,
+        metric_facts.stat,
+        case metric_facts.stat
+            when 'rate' then sum(fact_groups.numerator) / nullif(sum(fact_groups.denominator), 0)
+            when 'share' then sum(fact_groups.numerator) / nullif(sum(fact_groups.denominator), 0)
+            when 'median' then any_value(fact_groups.quantiles[1])
+            when 'p90' then any_value(fact_groups.quantiles[2])
+            when 'count' then sum(fact_groups.numerator)
+            when 'median_ratio' then
+                any_value(fact_groups.quantiles[1]) filter (where not metric_facts.is_base)
+                / nullif(
+                    any_value(fact_groups.quantiles[1]) filter (where metric_facts.is_base), 0
+                )
+        end as value,
+        sum(fact_groups.numerator) filter (where not metric_facts.is_base) as numerator,
+        sum(fact_groups.denominator) filter (where not metric_facts.is_base) as denominator,
+        case
+            when metric_facts.stat in ('rate', 'share') then sum(fact_groups.n_denominator)
+            when metric_facts.stat in ('median', 'p90') then sum(fact_groups.n_measure)
+            when metric_facts.stat = 'median_ratio' then least(
+                coalesce(sum(fact_groups.n_measure) filter (where not metric_facts.is_base), 0),
+                coalesce(sum(fact_groups.n_measure) filter (where metric_facts.is_base), 0)
+            )
+            else sum(fact_groups.n_cases)
+        end::bigint as sample
+    from fact_groups
+    inner join metric_facts on metric_facts.fact = fact_groups.fact
+    group by
+{metric_keys}        metric_facts.metric,
+        metric_facts.stat
 ),
 
 final as (

@@ -25,9 +25,19 @@ targets as (
     select * from kpi_targets
 ),
 
-aggregated as (
+-- Each fact aggregated once per group, before its metrics are joined: the sums and
+-- counts every statistic reads, and the quantiles of the fact's measure (only a
+-- measure fact has one; a quantile keeps every value it is given).
+fact_groups as (
     select
         facts.week_start,
+        facts.partner,
+        facts.client,
+        facts.category,
+        facts.priority,
+        facts.group_name,
+        facts.agent,
+        grouping(facts.week_start, facts.partner, facts.client, facts.category, facts.priority, facts.group_name, facts.agent) as grouping_set,
         case
             when grouping(facts.partner) = 0 then 'partner'
             when grouping(facts.client) = 0 then 'client'
@@ -46,28 +56,74 @@ aggregated as (
             when grouping(facts.agent) = 0 then coalesce(facts.agent, '(none)')
             else 'all'
         end as dimension_value,
+        facts.fact,
+        sum(facts.numerator) as numerator,
+        sum(facts.denominator) as denominator,
+        count(facts.denominator) as n_denominator,
+        count(facts.measure) as n_measure,
+        count(*) as n_cases,
+        quantile_cont(facts.measure, [0.5, 0.9]) as quantiles
+    from facts
+    group by grouping sets (
+        (facts.week_start, facts.fact),
+        (facts.week_start, facts.partner, facts.fact),
+        (facts.week_start, facts.client, facts.fact),
+        (facts.week_start, facts.category, facts.fact),
+        (facts.week_start, facts.priority, facts.fact),
+        (facts.week_start, facts.group_name, facts.fact),
+        (facts.week_start, facts.agent, facts.fact)
+    )
+),
+
+-- The value of each metric over a group of facts, by its statistic (as the macros
+-- kpi_value and kpi_sample compute it over the facts themselves): is_base marks the
+-- denominator fact of a ratio (median_ratio: median of the fact over median of the
+-- base); the sample of a ratio is the smaller of its two sides.
+aggregated as (
+    select
+        fact_groups.week_start,
+        fact_groups.dimension,
+        fact_groups.dimension_value,
         metric_facts.metric,
         metric_facts.stat,
-        kpi_value(
-            metric_facts.stat, facts.numerator, facts.denominator, facts.measure,
-            metric_facts.is_base
-        ) as value,
-        sum(facts.numerator) filter (where not metric_facts.is_base) as numerator,
-        sum(facts.denominator) filter (where not metric_facts.is_base) as denominator,
-        kpi_sample(
-            metric_facts.stat, facts.denominator, facts.measure, metric_facts.is_base
-        ) as sample
-    from facts
-    inner join metric_facts on metric_facts.fact = facts.fact
-    group by grouping sets (
-        (facts.week_start, metric_facts.metric, metric_facts.stat),
-        (facts.week_start, facts.partner, metric_facts.metric, metric_facts.stat),
-        (facts.week_start, facts.client, metric_facts.metric, metric_facts.stat),
-        (facts.week_start, facts.category, metric_facts.metric, metric_facts.stat),
-        (facts.week_start, facts.priority, metric_facts.metric, metric_facts.stat),
-        (facts.week_start, facts.group_name, metric_facts.metric, metric_facts.stat),
-        (facts.week_start, facts.agent, metric_facts.metric, metric_facts.stat)
-    )
+        case metric_facts.stat
+            when 'rate' then sum(fact_groups.numerator) / nullif(sum(fact_groups.denominator), 0)
+            when 'share' then sum(fact_groups.numerator) / nullif(sum(fact_groups.denominator), 0)
+            when 'median' then any_value(fact_groups.quantiles[1])
+            when 'p90' then any_value(fact_groups.quantiles[2])
+            when 'count' then sum(fact_groups.numerator)
+            when 'median_ratio' then
+                any_value(fact_groups.quantiles[1]) filter (where not metric_facts.is_base)
+                / nullif(
+                    any_value(fact_groups.quantiles[1]) filter (where metric_facts.is_base), 0
+                )
+        end as value,
+        sum(fact_groups.numerator) filter (where not metric_facts.is_base) as numerator,
+        sum(fact_groups.denominator) filter (where not metric_facts.is_base) as denominator,
+        case
+            when metric_facts.stat in ('rate', 'share') then sum(fact_groups.n_denominator)
+            when metric_facts.stat in ('median', 'p90') then sum(fact_groups.n_measure)
+            when metric_facts.stat = 'median_ratio' then least(
+                coalesce(sum(fact_groups.n_measure) filter (where not metric_facts.is_base), 0),
+                coalesce(sum(fact_groups.n_measure) filter (where metric_facts.is_base), 0)
+            )
+            else sum(fact_groups.n_cases)
+        end::bigint as sample
+    from fact_groups
+    inner join metric_facts on metric_facts.fact = fact_groups.fact
+    group by
+        fact_groups.week_start,
+        fact_groups.partner,
+        fact_groups.client,
+        fact_groups.category,
+        fact_groups.priority,
+        fact_groups.group_name,
+        fact_groups.agent,
+        fact_groups.grouping_set,
+        fact_groups.dimension,
+        fact_groups.dimension_value,
+        metric_facts.metric,
+        metric_facts.stat
 ),
 
 final as (
