@@ -76,6 +76,10 @@ joined as (
     left join status_classes on status_classes.status_key = events.status_key
 ),
 
+-- One pass in timeline order: what is held after each event (the last known value
+-- up to it) and before it (up to the event before), the next event, and over the
+-- whole timeline the last known status class and which events leave a status
+-- other than resolved or closed.
 held as (
     select
         *,
@@ -85,6 +89,13 @@ held as (
         last_value(event_tier ignore nulls) over ticket_so_far as held_tier,
         last_value(agent ignore nulls) over ticket_so_far as held_agent,
         last_value(status_class ignore nulls) over ticket_so_far as held_status_class,
+        last_value(group_name ignore nulls) over ticket_before as prev_held_group,
+        last_value(event_tier ignore nulls) over ticket_before as prev_held_tier,
+        last_value(agent ignore nulls) over ticket_before as prev_held_agent,
+        last_value(status_class ignore nulls) over ticket_before as prev_status_class,
+        last_value(status_class ignore nulls) over whole_ticket as last_status_class,
+        list(coalesce(status_class not in ('resolved', 'closed'), false)) over whole_ticket
+            as open_flags,
         lead(event_at) over ticket_order as next_event_at,
         lead(business_clock) over ticket_order as next_business_clock
     from joined
@@ -93,22 +104,23 @@ held as (
         ticket_so_far as (
             partition by ticket_id order by event_at, seq
             rows between unbounded preceding and current row
+        ),
+        ticket_before as (
+            partition by ticket_id order by event_at, seq
+            rows between unbounded preceding and 1 preceding
+        ),
+        whole_ticket as (
+            partition by ticket_id order by event_at, seq
+            rows between unbounded preceding and unbounded following
         )
 ),
 
 transitions as (
     select
         *,
-        lag(held_group) over ticket_order as prev_held_group,
-        lag(held_tier) over ticket_order as prev_held_tier,
-        lag(held_agent) over ticket_order as prev_held_agent,
-        lag(held_status_class) over ticket_order as prev_status_class,
-        max(case when status_class not in ('resolved', 'closed') then event_index end)
-            over (partition by ticket_id) as last_open_index,
-        max(case when event_index = n_ticket_events then held_status_class end)
-            over (partition by ticket_id) as last_status_class
+        n_ticket_events + 1 - nullif(list_position(list_reverse(open_flags), true), 0)
+            as last_open_index
     from held
-    window ticket_order as (partition by ticket_id order by event_index)
 ),
 
 final as (
