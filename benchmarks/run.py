@@ -30,6 +30,7 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -168,6 +169,16 @@ def dataset(n: int, seed: int) -> dict:
     }
 
 
+_TIMED = re.compile(r"^\s+(?:(staging|intermediate|marts|serving)\s+)?(\S.*?)\s+([\d.]+)s$")
+
+
+def _profile(stdout: str) -> list[list]:
+    """The build's own timings (it prints each model's seconds, then its data tests,
+    merge, commit and snapshot): [layer or "", name, seconds] in order."""
+    found = (_TIMED.match(line) for line in stdout.splitlines())
+    return [[m.group(1) or "", m.group(2), float(m.group(3))] for m in found if m]
+
+
 def _kpi_rows(stdout: str) -> dict[str, dict]:
     return {r["metric"]: r for r in csv.DictReader(io.StringIO(stdout))}
 
@@ -237,6 +248,7 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         steps["ingest"].append(r)
         r = measured([*TIERLENS, "build", "--db", str(db)])
         steps["build"].append(r)
+        profile = {"build": _profile(r["stdout"])}
         kp = [*TIERLENS, "kpis", "--db", str(db), "--format", "csv"]
         steps["kpis"].append(measured([*kp, "--by", "partner,week"]))
         r = measured(kp)
@@ -249,6 +261,7 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         if "(incremental)" not in r["stdout"]:
             log(f"  the refresh was not incremental: {r['stdout'][-800:]}")
         steps["incremental"].append(r)
+        profile["incremental"] = _profile(r["stdout"])
         if do_baseline:
             try:
                 r = measured([PY, "-m", "benchmarks.pandas_baseline", *files])
@@ -289,6 +302,7 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
             if v
         },
         "rows": rows,
+        "profile": profile,
     }
     if baseline_figures is not None and kpis_overall is not None:
         result["figures"] = _check_figures(baseline_figures, kpis_overall)

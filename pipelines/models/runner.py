@@ -411,7 +411,7 @@ def run_build(
             access=config.access,
             delta=None if run is None else run.snapshot_delta(),
         )
-        _timed(console, "serving snapshot", t0)
+        _timed(console, "publish snapshot", t0)
         pause_at("after_publish")
     finally:
         incremental.detach_delta(con)
