@@ -21,13 +21,8 @@ with tickets as (
     select * from int_tickets
 ),
 
-all_events as (
-    select * from int_ticket_events
-),
-
 events as (
-    select * from all_events
-    where is_in_scope
+    select * from int_ticket_events
 ),
 
 escalations as (
@@ -70,44 +65,6 @@ first_contact_statuses as (
     select * from config.first_contact_statuses
 ),
 
-timeline as (
-    select
-        ticket_id,
-        min(event_at) as first_event_at,
-        any_value(last_status_class) as last_status_class,
-        max(case when event_index = final_resolution_index then event_at end) as resolved_at,
-        max(case when event_index = final_resolution_index then status_key end)
-            as resolution_status_key,
-        arg_min(held_tier, event_index) filter (where held_tier is not null) as entry_tier,
-        arg_min(held_group, event_index) filter (where held_group is not null) as entry_group,
-        arg_min(held_agent, event_index) filter (where held_agent is not null) as entry_agent,
-        arg_max(held_tier, event_index) as resolving_tier,
-        arg_max(held_group, event_index) as resolving_group,
-        arg_max(held_agent, event_index) as resolving_agent,
-        max(tier_rank(held_tier)) as highest_tier_rank,
-        count(*) filter (where is_handoff) as n_handoffs,
-        count(distinct held_group) as n_distinct_groups,
-        count(*) filter (where is_tier_drop) as n_deescalations,
-        count(*) filter (where is_reopen) as n_reopens,
-        sum(minutes_held) filter (where held_tier = 'L1') as minutes_at_l1,
-        sum(minutes_held) filter (where held_tier = 'L2') as minutes_at_l2,
-        sum(minutes_held) filter (where held_tier = 'L3') as minutes_at_l3,
-        sum(minutes_held) filter (where held_tier = 'L4') as minutes_at_l4,
-        min(business_clock) as first_event_business_clock,
-        max(case when event_index = final_resolution_index then business_clock end)
-            as resolved_business_clock,
-        sum(business_minutes_held) filter (where held_tier = 'L1' and not is_paused)
-            as business_minutes_at_l1,
-        sum(business_minutes_held) filter (where held_tier = 'L2' and not is_paused)
-            as business_minutes_at_l2,
-        sum(business_minutes_held) filter (where held_tier = 'L3' and not is_paused)
-            as business_minutes_at_l3,
-        sum(business_minutes_held) filter (where held_tier = 'L4' and not is_paused)
-            as business_minutes_at_l4
-    from events
-    group by ticket_id
-),
-
 opened_clocks as (
     select
         tickets.ticket_id,
@@ -124,19 +81,6 @@ opened_clocks as (
     left join calendar_days
         on calendar_days.calendar = ticket_calendars.clock_calendar
         and calendar_days.day = utc_day(tickets.opened_at)
-),
-
--- The whole timeline, for reconciling with the source's own counters (which count
--- over the incident's whole life): group changes, reopens, and the lines of the
--- export the events come from (one line = no history, nothing to compare).
-whole_timeline as (
-    select
-        ticket_id,
-        count(*) filter (where is_handoff) as n_handoffs_all,
-        count(*) filter (where is_reopen) as n_reopens_all,
-        count(distinct (batch_id, source_line)) as n_event_lines
-    from all_events
-    group by ticket_id
 ),
 
 escalation_summary as (
@@ -166,16 +110,77 @@ last_escalation as (
         and escalation_summary.last_escalation_number = escalations.escalation_number
 ),
 
-handoffs_after_last_escalation as (
+-- One pass over the timeline: the figures of the events in scope (up to the final
+-- resolution), and for reconciling with the source's own counters (which count
+-- over the incident's whole life) the whole timeline's group changes, reopens, and
+-- whether its events come from two or more lines of the export (one line = no
+-- history, nothing to compare).
+timeline as (
     select
-        last_escalation.ticket_id,
-        count(events.ticket_id) as n_handoffs_after
-    from last_escalation
-    left join events
-        on events.ticket_id = last_escalation.ticket_id
-        and events.event_index > last_escalation.event_index
-        and events.is_handoff
-    group by last_escalation.ticket_id
+        events.ticket_id,
+        min(events.event_at) filter (where events.is_in_scope) as first_event_at,
+        any_value(events.last_status_class) filter (where events.is_in_scope)
+            as last_status_class,
+        max(case when events.event_index = events.final_resolution_index then events.event_at end)
+            filter (where events.is_in_scope) as resolved_at,
+        max(case when events.event_index = events.final_resolution_index then events.status_key end)
+            filter (where events.is_in_scope) as resolution_status_key,
+        arg_min(events.held_tier, events.event_index)
+            filter (where events.is_in_scope and events.held_tier is not null) as entry_tier,
+        arg_min(events.held_group, events.event_index)
+            filter (where events.is_in_scope and events.held_group is not null) as entry_group,
+        arg_min(events.held_agent, events.event_index)
+            filter (where events.is_in_scope and events.held_agent is not null) as entry_agent,
+        arg_max(events.held_tier, events.event_index) filter (where events.is_in_scope)
+            as resolving_tier,
+        arg_max(events.held_group, events.event_index) filter (where events.is_in_scope)
+            as resolving_group,
+        arg_max(events.held_agent, events.event_index) filter (where events.is_in_scope)
+            as resolving_agent,
+        max(tier_rank(events.held_tier)) filter (where events.is_in_scope) as highest_tier_rank,
+        count(*) filter (where events.is_in_scope and events.is_handoff) as n_handoffs,
+        count(distinct events.held_group) filter (where events.is_in_scope) as n_distinct_groups,
+        count(*) filter (where events.is_in_scope and events.is_tier_drop) as n_deescalations,
+        count(*) filter (where events.is_in_scope and events.is_reopen) as n_reopens,
+        sum(events.minutes_held) filter (where events.is_in_scope and events.held_tier = 'L1')
+            as minutes_at_l1,
+        sum(events.minutes_held) filter (where events.is_in_scope and events.held_tier = 'L2')
+            as minutes_at_l2,
+        sum(events.minutes_held) filter (where events.is_in_scope and events.held_tier = 'L3')
+            as minutes_at_l3,
+        sum(events.minutes_held) filter (where events.is_in_scope and events.held_tier = 'L4')
+            as minutes_at_l4,
+        min(events.business_clock) filter (where events.is_in_scope) as first_event_business_clock,
+        max(
+            case when events.event_index = events.final_resolution_index
+                then events.business_clock end
+        )
+            filter (where events.is_in_scope) as resolved_business_clock,
+        sum(events.business_minutes_held)
+            filter (where events.is_in_scope and events.held_tier = 'L1' and not events.is_paused)
+            as business_minutes_at_l1,
+        sum(events.business_minutes_held)
+            filter (where events.is_in_scope and events.held_tier = 'L2' and not events.is_paused)
+            as business_minutes_at_l2,
+        sum(events.business_minutes_held)
+            filter (where events.is_in_scope and events.held_tier = 'L3' and not events.is_paused)
+            as business_minutes_at_l3,
+        sum(events.business_minutes_held)
+            filter (where events.is_in_scope and events.held_tier = 'L4' and not events.is_paused)
+            as business_minutes_at_l4,
+        count(*) filter (
+            where events.is_in_scope
+            and events.is_handoff
+            and events.event_index > last_escalation.event_index
+        ) as n_handoffs_after,
+        count(*) filter (where events.is_handoff) as n_handoffs_all,
+        count(*) filter (where events.is_reopen) as n_reopens_all,
+        -- two or more distinct lines: the first and the last differ
+        min((events.batch_id, events.source_line)) <> max((events.batch_id, events.source_line))
+            as has_event_lines
+    from events
+    left join last_escalation on last_escalation.ticket_id = events.ticket_id
+    group by events.ticket_id
 ),
 
 latest_verdicts as (
@@ -198,7 +203,10 @@ reviewed as (
 joined as (
     select
         tickets.*,
-        timeline.* exclude (ticket_id, n_handoffs, n_distinct_groups, n_deescalations, n_reopens),
+        timeline.* exclude (
+            ticket_id, n_handoffs, n_distinct_groups, n_deescalations, n_reopens,
+            n_handoffs_after, n_handoffs_all, n_reopens_all, has_event_lines
+        ),
         coalesce(timeline.n_handoffs, 0) as n_handoffs,
         coalesce(timeline.n_distinct_groups, 0) as n_distinct_groups,
         coalesce(timeline.n_deescalations, 0) as n_deescalations,
@@ -212,14 +220,16 @@ joined as (
         last_escalation.to_tier as last_escalation_to_tier,
         last_escalation.picked_up_at as last_escalation_picked_up_at,
         last_escalation.picked_up_business_clock as last_escalation_picked_up_business_clock,
-        handoffs_after_last_escalation.n_handoffs_after as n_handoffs_after_last_escalation,
+        case
+            when last_escalation.ticket_id is not null then coalesce(timeline.n_handoffs_after, 0)
+        end as n_handoffs_after_last_escalation,
         reviewed.is_unnecessary_reviewed,
-        coalesce(whole_timeline.n_handoffs_all, 0) as n_handoffs_all,
-        coalesce(whole_timeline.n_reopens_all, 0) as n_reopens_all,
+        coalesce(timeline.n_handoffs_all, 0) as n_handoffs_all,
+        coalesce(timeline.n_reopens_all, 0) as n_reopens_all,
         coalesce(capabilities.has_group_history, false)
-        and coalesce(whole_timeline.n_event_lines, 0) >= 2 as can_count_reassignments,
+        and coalesce(timeline.has_event_lines, false) as can_count_reassignments,
         coalesce(capabilities.has_status_history, false)
-        and coalesce(whole_timeline.n_event_lines, 0) >= 2 as can_count_reopens,
+        and coalesce(timeline.has_event_lines, false) as can_count_reopens,
         capabilities.has_first_contact_signal,
         capabilities.has_kb_articles as source_has_kb_articles,
         least(tickets.opened_at, timeline.first_event_at) as clock_start_at,
@@ -238,12 +248,9 @@ joined as (
     cross join clocks
     inner join opened_clocks on opened_clocks.ticket_id = tickets.ticket_id
     left join timeline on timeline.ticket_id = tickets.ticket_id
-    left join whole_timeline on whole_timeline.ticket_id = tickets.ticket_id
     left join escalation_summary on escalation_summary.ticket_id = tickets.ticket_id
     left join first_escalation on first_escalation.ticket_id = tickets.ticket_id
     left join last_escalation on last_escalation.ticket_id = tickets.ticket_id
-    left join handoffs_after_last_escalation
-        on handoffs_after_last_escalation.ticket_id = tickets.ticket_id
     left join reviewed on reviewed.ticket_id = tickets.ticket_id
     left join capabilities on capabilities.source = tickets.source
 ),
