@@ -165,7 +165,9 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Run the SQL models and their data tests; publish only if all pass."""
+    """Run the SQL models and their data tests; publish only if all pass. Only the
+    tickets changed since the last build are recomputed, when that gives the same
+    tables (it says when it cannot, and why); --full recomputes everything."""
     from pipelines.models.runner import run_build
 
     summary = run_build(db, _config(config), console=console, full=full)
