@@ -286,10 +286,17 @@ def aggregate_sql(
         # stay two groups)
         raw = ([WEEK_COLUMN] if WEEK in names else []) + columns
         keys = raw + (["grouping_set"] if raw else [])
-        grouped = ", ".join(f"facts.{c}" for c in raw)
+        grouped = "\n".join(
+            textwrap.wrap(
+                ", ".join(f"facts.{c}" for c in raw),
+                width=92,
+                initial_indent=" " * 12,
+                subsequent_indent=" " * 12,
+            )
+        )
         group_columns = (
             "".join(f"        facts.{c},\n" for c in raw)
-            + (f"        grouping({grouped}) as grouping_set,\n" if raw else "")
+            + (f"        grouping(\n{grouped}\n        ) as grouping_set,\n" if raw else "")
             + f"        case\n{dimension}\n            else 'overall'\n        end as dimension,\n"
             f"        case\n{value}\n            else 'all'\n        end as dimension_value,\n"
         )

@@ -37,7 +37,10 @@ fact_groups as (
         facts.priority,
         facts.group_name,
         facts.agent,
-        grouping(facts.week_start, facts.partner, facts.client, facts.category, facts.priority, facts.group_name, facts.agent) as grouping_set,
+        grouping(
+            facts.week_start, facts.partner, facts.client, facts.category, facts.priority,
+            facts.group_name, facts.agent
+        ) as grouping_set,
         case
             when grouping(facts.partner) = 0 then 'partner'
             when grouping(facts.client) = 0 then 'client'
