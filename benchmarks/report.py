@@ -23,6 +23,55 @@ TARGET_SIZE = "1000000"
 # 2-core machine, shared with other work; the tables above are from the final run).
 OPTIMISATIONS: list[tuple[str, str, str]] = [
     (
+        "Incremental builds: a build recomputes only the tickets touched since the last "
+        "one (and the weeks they were in or are now in), running each model's own SQL "
+        "over that slice and merging it in one transaction; anything else that changes "
+        "a result makes it a full build",
+        "pipelines/models/incremental.py, runner.py; `-- incremental:` in each model",
+        "1M tickets + a 1% export: a full rebuild 187 s vs a refresh 42 s (same loaded "
+        "machine, before the model changes below); see the refresh line in the tables",
+    ),
+    (
+        "After a refresh the serving snapshot is the previous file copied, with the "
+        "refreshed rows replaced, instead of every table copied again",
+        "pipelines/serving.py",
+        "1M tickets: 34.6 s -> 4.0 s (loaded machine)",
+    ),
+    (
+        "Source capabilities and ping-pong pairs aggregate per-ticket models "
+        "(int_ticket_signals, int_ticket_bounces) instead of rescanning the 8M events, "
+        "so a refresh aggregates 1M small rows",
+        "sql/intermediate/int_ticket_signals.sql, int_ticket_bounces.sql",
+        "1M tickets, in a refresh: int_source_capabilities 7.7 s -> 0.2 s, "
+        "pingpong_pairs 2.0 s -> 0.07 s (loaded); full build: 4.1 s -> 4.7 s in all",
+    ),
+    (
+        "kpi_weekly and `tierlens kpis` aggregate each fact once per group (one "
+        "quantile state for median and p90) and join the metric list after the "
+        "grouping sets, instead of fanning 20M fact rows out to their metrics first",
+        "pipelines/metrics/sql.py (aggregate_sql)",
+        "1M tickets: kpi_weekly 9.2 s -> 2.0 s; identical table",
+    ),
+    (
+        "int_ticket_events in one window pass (the previous holder by `last_value(... "
+        "ignore nulls)` up to the event before) instead of a second pass re-sorting "
+        "every wide row",
+        "sql/intermediate/int_ticket_events.sql",
+        "1M tickets: 15.3 s -> 12.7 s; identical table",
+    ),
+    (
+        "fct_tickets reads the events in one aggregate pass (filters instead of four "
+        "readers of a materialised copy)",
+        "sql/marts/fct_tickets.sql",
+        "1M tickets: 7.2 s -> 5.4 s; identical table",
+    ),
+    (
+        "A relationships data test is an anti join instead of a correlated `not exists` "
+        "(DuckDB carried every child column through it)",
+        "pipelines/models/data_tests.py",
+        "1M tickets: data tests 11.0 s -> 3.0 s",
+    ),
+    (
         "Data tests counted in one query per model (one scan for all its row-level "
         "tests); the failing rows are fetched only for a test that fails",
         "pipelines/models/runner.py, data_tests.py",
