@@ -30,12 +30,14 @@ tables changed (`Run.merge`).
 
 What a build refreshes (`plan`): the tickets with rows in a batch loaded after the
 last build, the tickets an ingest changed in place (meta.touched_tickets: a Zendesk
-groups file renames groups in earlier batches), and the tickets with review verdicts the
-last build did not have. Anything else that changes
-a build's result makes the next build a full one: other models or macros (their
-text is fingerprinted), another configuration (the seeded config tables are), a
-build by an earlier Tierlens, or more than MAX_SHARE of the tickets touched (a full
-build is then as fast). `tierlens build --full` asks for one.
+groups file renames groups in earlier batches), and the tickets with review
+verdicts the last build did not have. Anything else that changes a build's result
+makes the next build a full one: other models or macros (their text is
+fingerprinted), another configuration (the seeded config tables are), a build by
+an earlier Tierlens, tickets the last build quarantined (only a full build tests
+them again), a data test failing on the slice, or more than MAX_SHARE of the
+tickets touched (a full build is then as fast). `tierlens build --full` asks for
+one.
 
 The property test (tests/models/test_incremental.py): any sequence of ingests, each
 followed by an incremental build, gives exactly the tables of one full build.
