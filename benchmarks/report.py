@@ -384,7 +384,7 @@ def _largest(sizes: dict[str, dict]) -> str | None:
     return max(above, key=int) if above else None
 
 
-def _targets(sizes: dict[str, dict]) -> list[str]:
+def _targets(sizes: dict[str, dict], scale: dict | None = None) -> list[str]:
     out = ["## Targets", ""]
     r = sizes.get(TARGET_SIZE)
     rows: list[tuple[str, str, str]] = []
@@ -470,6 +470,21 @@ def _targets(sizes: dict[str, dict]) -> list[str]:
             f"{sizes[key].get('db_bytes', 0) / 1e9:.1f} GB"
             if done
             else "no",
+        )
+    if scale:
+        steps = scale["steps"]
+        caps = {st.get("memory_limit") for name, st in steps.items() if "build" in name}
+        done = "build (full)" in steps
+        peak = max(st["rss_mb"] for st in steps.values())
+        key = str(scale["n_tickets"])
+        row(
+            f"{scale['n_tickets']:,} tickets: ingest and build under the default memory cap",
+            1,
+            done and caps == {None},
+            f"ingest {_fmt_s(steps.get('ingest', {}).get('seconds'))}, build "
+            f"{_fmt_s(steps.get('build (full)', {}).get('seconds'))} with the cap at "
+            f"{', '.join(c or 'the default' for c in sorted(caps, key=str))}; peak "
+            f"{peak:,.0f} MB; database {scale['db_bytes'] / 1e9:.1f} GB (see below)",
         )
     if not rows:
         return []
@@ -635,6 +650,51 @@ HOSTILE_START = "<!-- hostile: written by python -m benchmarks.hostile -->"
 HOSTILE_END = "<!-- /hostile -->"
 
 
+SCALE_STEPS = {
+    "ingest": "ingest",
+    "build (full)": "build",
+    "next day: build (incremental)": "incremental",
+}
+
+
+def scale_section(sc: dict, sizes: dict[str, dict] | None = None) -> list[str]:
+    """Ten million tickets, measured step by step (benchmarks/scale.py)."""
+    steps = sc["steps"]
+    out = [
+        f"## {sc['n_tickets']:,} tickets on one machine",
+        "",
+        f"{sc['n_tickets']:,} tickets and {sc['n_events']:,} events "
+        f"({sc['csv_bytes'] / 1e9:.1f} GB of CSV: the 1M dataset written "
+        f"{sc['n_tickets'] // 1_000_000} times with prefixed ids), measured with "
+        "`python -m benchmarks.scale` on the same machine "
+        f"({sc['date']}, commit `{sc['commit']}`).",
+        "",
+    ]
+    for note in sc.get("notes", []):
+        out += [f"- {note}"]
+    out += ["", "| step | wall | peak RSS | memory cap |", "|---|---:|---:|---|"]
+    for name, step in steps.items():
+        out.append(
+            f"| {name} | {_fmt_s(step['seconds'])} | {_fmt_int(step['rss_mb'])} MB | "
+            f"{step.get('memory_limit') or 'default (3 GB)'} |"
+        )
+    out += [
+        "",
+        f"Disk: database {sc['db_bytes'] / 1e9:.1f} GB, serving snapshot "
+        f"{sc['snapshot_bytes'] / 1e9:.1f} GB.",
+    ]
+    small = (sizes or {}).get(TARGET_SIZE)
+    if small:
+        out += ["", "Growth from 1M tickets (time ~ size^k, k = 1 is linear):", ""]
+        factor = sc["n_tickets"] / small["n_tickets"]
+        for name, key in SCALE_STEPS.items():
+            a, b = _median(small["steps"].get(key)), (steps.get(name) or {}).get("seconds")
+            if a and b:
+                k = math.log(b / a) / math.log(factor)
+                out.append(f"- {name}: {_fmt_s(a)} -> {_fmt_s(b)}, k = {k:.2f}")
+    return [*out, ""]
+
+
 def hostile_section(h: dict) -> list[str]:
     """The cost of reading damaged exports (benchmarks/hostile.py), between markers so
     that either script can rewrite it."""
@@ -749,13 +809,15 @@ def render(results: dict) -> str:
         "are the real ones.",
         "",
     ]
-    out += _targets(sizes)
+    out += _targets(sizes, results.get("scale"))
     out += _missed(sizes)
     out += ["## Results by size", ""]
     for n in sorted(sizes, key=int):
         out += _size_table(n, sizes[n])
     out += _growth(sizes)
     out += _profile(sizes)
+    if results.get("scale"):
+        out += scale_section(results["scale"], sizes)
     if results.get("hostile"):
         out += hostile_section(results["hostile"])
     if results.get("business_hours"):
