@@ -811,7 +811,8 @@ def render(results: dict) -> str:
         f"pandas {m.get('pandas', '?')}, polars {m.get('polars', '?')}. The machine was "
         "shared with other work, so single runs are noisy: medians are quoted.",
         "",
-        "Datasets: the sample generator (`tierlens sample`, seed 7) as CSV, the format "
+        f"Datasets: the sample generator (`tierlens sample`, seed {results.get('seed', 7)}) "
+        "as CSV, the format "
         "real exports come in. It writes about 8 events per ticket (the issue asked for "
         "about ten; the generator has no parameter for it), so the event counts below "
         "are the real ones.",

@@ -396,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"] = machine()
         results["commit"] = git_commit()
         results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        results["seed"] = args.seed
         for n in (int(s) for s in args.sizes.split(",") if s.strip()):
             results["sizes"][str(n)] = bench_size(n, args)
             results["sizes"][str(n)]["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -53,7 +53,6 @@ from pipelines.access.settings import Access
 from pipelines.access.snapshot import ensure_scoped
 from pipelines.db import require_database, scalar
 from pipelines.errors import TierlensError
-from pipelines.models.incremental import SnapshotDelta, in_keys
 from pipelines.pause import pause_at
 from pipelines.sql_files import SQL_DIR, macros_sql
 
@@ -98,6 +97,25 @@ class Pointer:
     snapshot: Path
     built_at: str
     last_batch_id: int | None
+
+
+def in_keys(column: str, keys: str) -> str:
+    """Null-safe membership of `column` in the one-column table `keys` (of the
+    same column name: inside the subqueries the bare name is the keys' column)."""
+    return (
+        f"(coalesce({column} in (select {column} from {keys}), false) or ({column} is null and "
+        f"exists (select 1 from {keys} where {column} is null)))"
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotDelta:
+    """What `publish_snapshot` needs to refresh the previous snapshot instead of
+    copying everything: the build it was made from, and for each table refreshed
+    `by` a key, the key column and the table of keys whose rows changed."""
+
+    base_build: int
+    by: dict[str, tuple[str, str]]
 
 
 def serving_dir(db_path: Path | str) -> Path:

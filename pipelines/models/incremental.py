@@ -54,6 +54,7 @@ import duckdb
 
 from pipelines.errors import BuildError
 from pipelines.models.graph import Model
+from pipelines.serving import SnapshotDelta, in_keys
 
 DELTA = "tl_delta"
 TOUCHED = "_tl_touched"
@@ -231,25 +232,6 @@ def plan(con: duckdb.DuckDBPyConnection, sql_fp: str, config_fp: str) -> Plan:
 
 
 # ------------------------------------------------------------------ the run
-
-
-def in_keys(column: str, keys: str) -> str:
-    """Null-safe membership of `column` in the one-column table `keys` (of the
-    same column name: inside the subqueries the bare name is the keys' column)."""
-    return (
-        f"(coalesce({column} in (select {column} from {keys}), false) or ({column} is null and "
-        f"exists (select 1 from {keys} where {column} is null)))"
-    )
-
-
-@dataclass(frozen=True)
-class SnapshotDelta:
-    """What `publish_snapshot` needs to refresh the previous snapshot instead of
-    copying everything: the build it was made from, and for each table refreshed
-    `by` a key, the key column and the table of keys whose rows changed."""
-
-    base_build: int
-    by: dict[str, tuple[str, str]]
 
 
 def attach_delta(con: duckdb.DuckDBPyConnection) -> None:
