@@ -41,13 +41,11 @@ the floor (`benchmarks/floor.py`: reading the files into tables, no figures at a
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
 from pathlib import Path
 
 import duckdb
+
+from benchmarks.script_cli import script_main
 
 # Python's str.strip() removes every character for which str.isspace() holds (all
 # of them are below U+3001); DuckDB's trim() only spaces unless told which.
@@ -253,19 +251,7 @@ def compute(tickets_csv: Path, events_csv: Path) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("tickets", type=Path)
-    parser.add_argument("events", type=Path)
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    figures: dict[str, object] = dict(compute(args.tickets, args.events))
-    figures["_seconds"] = time.perf_counter() - started
-    text = json.dumps(figures, indent=1)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
-    return 0
+    return script_main(compute, __doc__, argv)
 
 
 if __name__ == "__main__":

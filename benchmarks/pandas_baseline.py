@@ -19,14 +19,12 @@ Prints one JSON object: {metric: {"numerator": k, "denominator": n, "value": k /
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
+
+from benchmarks.script_cli import script_main
 
 RESOLVED = ("resolved", "closed")
 ACTIVE = ("queue", "work", "wait")
@@ -133,19 +131,7 @@ def compute(tickets_csv: Path, events_csv: Path) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tickets", type=Path)
-    parser.add_argument("events", type=Path)
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    figures = compute(args.tickets, args.events)
-    figures["_seconds"] = time.perf_counter() - started  # type: ignore[assignment]
-    text = json.dumps(figures, indent=1)
-    if args.json:
-        args.json.write_text(text + "\n", encoding="utf-8")
-    sys.stdout.write(text + "\n")
-    return 0
+    return script_main(compute, __doc__, argv)
 
 
 if __name__ == "__main__":

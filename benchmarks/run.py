@@ -200,6 +200,16 @@ def _check_figures(baseline: dict, kpis: dict[str, dict], name: str = "baseline"
     return out
 
 
+def _script(name: str, cmd: list[str]) -> dict | None:
+    """A reference script's run, or None when it fails (e.g. killed for memory):
+    the harness says so and goes on without it."""
+    try:
+        return measured(cmd)
+    except RuntimeError as exc:
+        log(f"  {name} failed: {str(exc)[-500:]}")
+        return None
+
+
 def bench_size(n: int, args: argparse.Namespace) -> dict:
     ds = dataset(n, args.seed)
     runs = args.runs if n <= args.large else args.runs_large
@@ -236,12 +246,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         floor_db.unlink()
         steps["floor"].append(r)
         if do_lean:
-            try:
-                r = measured([PY, "-m", "benchmarks.lean", *files])
-            except RuntimeError as exc:  # e.g. killed for memory: say so, go on
-                log(f"  lean reference failed: {str(exc)[-500:]}")
-                do_lean = False
-            else:
+            r = _script("lean reference", [PY, "-m", "benchmarks.lean", *files])
+            do_lean = r is not None
+            if r is not None:
                 steps["lean"].append(r)
                 lean_figures = json.loads(r["stdout"])
         r = measured([*TIERLENS, "ingest", *files, "--db", str(db), "--source", "bench"])
@@ -263,12 +270,9 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         steps["incremental"].append(r)
         profile["incremental"] = _profile(r["stdout"])
         if do_baseline:
-            try:
-                r = measured([PY, "-m", "benchmarks.pandas_baseline", *files])
-            except RuntimeError as exc:  # e.g. killed for memory: say so, go on
-                log(f"  baseline failed: {str(exc)[-500:]}")
-                do_baseline = False
-            else:
+            r = _script("baseline", [PY, "-m", "benchmarks.pandas_baseline", *files])
+            do_baseline = r is not None
+            if r is not None:
                 steps["baseline"].append(r)
                 baseline_figures = json.loads(r["stdout"])
         log(

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -55,6 +55,7 @@ import duckdb
 from pipelines.errors import BuildError
 from pipelines.models.graph import Model
 from pipelines.serving import SnapshotDelta, in_keys
+from pipelines.sql_files import macros_sql
 
 DELTA = "tl_delta"
 TOUCHED = "_tl_touched"
@@ -125,8 +126,9 @@ def _by_ticket(refresh: Refresh | None) -> bool:
 # ------------------------------------------------------------------ fingerprints
 
 
-def sql_fingerprint(models: list[Model], macros: str) -> str:
-    digest = hashlib.sha256(macros.encode())
+def sql_fingerprint(models: list[Model], sql_dir: Path) -> str:
+    """A digest of the models' and macros' text: another text, another build."""
+    digest = hashlib.sha256(macros_sql(sql_dir).encode())
     for model in sorted(models, key=lambda m: m.name):
         digest.update(f"\0{model.name}\0{model.sql}".encode())
     return digest.hexdigest()
@@ -172,9 +174,6 @@ class Plan:
     schema: str
     touched: int
     tickets: int
-    # key column -> temp table of the key values to refresh (for `by` keys other
-    # than ticket_id), filled while the build runs
-    keys: dict[str, str] = field(default_factory=dict)
 
 
 def plan(con: duckdb.DuckDBPyConnection, sql_fp: str, config_fp: str) -> Plan:
@@ -439,9 +438,3 @@ class Run:
                 con.execute(
                     f"create or replace table {table} as select * from {DELTA}.cur.{model.name}"
                 )
-
-
-def fingerprint_inputs(models: list[Model], sql_dir: Path) -> str:
-    from pipelines.sql_files import macros_sql
-
-    return sql_fingerprint(models, macros_sql(sql_dir))

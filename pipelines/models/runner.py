@@ -257,6 +257,14 @@ def _prepare(
         con.execute(macros)
 
 
+def _incremental_error(exc: duckdb.Error) -> BuildError:
+    first = " ".join(str(exc).split())
+    return BuildError(
+        f"the incremental build failed ({first}); the published build is unchanged. "
+        "`tierlens build --full` rebuilds every ticket."
+    )
+
+
 def _try_incremental(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -264,6 +272,7 @@ def _try_incremental(
     sql_dir: Path,
     models: list[Model],
     tests: list[DataTest],
+    sql_fp: str,
     console: Console,
 ) -> incremental.Run | None:
     """Refresh the touched tickets into the in-memory delta database; None (and
@@ -272,7 +281,6 @@ def _try_incremental(
     con.execute("begin transaction")
     try:
         _prepare(con, config, db_path, sql_dir)
-        sql_fp = incremental.fingerprint_inputs(models, sql_dir)
         plan = incremental.plan(con, sql_fp, incremental.config_fingerprint(con))
         con.execute("commit")
     except incremental.FullBuildNeeded as why:
@@ -317,6 +325,9 @@ def _try_incremental(
         incremental.detach_delta(con)
         console.print(f"  full build: {why}", highlight=False)
         return None
+    except duckdb.Error as exc:  # a full disk, say: a message, not a traceback
+        incremental.detach_delta(con)
+        raise _incremental_error(exc) from exc
     except BaseException:
         incremental.detach_delta(con)
         raise
@@ -342,6 +353,7 @@ def run_build(
     models = discover(sql_dir)
     incremental.declarations(models)  # a declaration it cannot read stops the build
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
+    sql_fp = incremental.sql_fingerprint(models, sql_dir)
     con = connect(require_database(db_path))
     try:
         repair_publish(con, db_path, sql_dir=sql_dir, access=config.access)
@@ -352,13 +364,16 @@ def run_build(
     try:
         apply_memory_limit(con)
         if not full:
-            run = _try_incremental(con, config, db_path, sql_dir, models, tests, console)
+            run = _try_incremental(con, config, db_path, sql_dir, models, tests, sql_fp, console)
         con.execute("begin transaction")
         build_id = _next_build_id(con)
         if run is not None:
             schema = run.plan.schema
             t0 = time.perf_counter()
-            run.merge()
+            try:
+                run.merge()
+            except duckdb.Error as exc:
+                raise _incremental_error(exc) from exc
             _timed(console, "merge", t0)
         else:
             schema = f"build_{build_id}"
@@ -385,7 +400,7 @@ def run_build(
         incremental.record(
             con,
             build_id,
-            incremental.fingerprint_inputs(models, sql_dir),
+            sql_fp,
             incremental.config_fingerprint(con),
             "full" if run is None else "incremental",
         )
