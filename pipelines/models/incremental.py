@@ -110,7 +110,7 @@ def declarations(models: list[Model]) -> dict[str, Refresh | None]:
         refresh = found[model.name]
         if refresh is None or refresh.kind != "by" or refresh.key == (TICKET_KEY,):
             continue
-        upstream = [d for d in model.depends_on if _by_ticket(found.get(d))]
+        upstream = [d for d in model.depends_on if by_ticket(found.get(d))]
         if not upstream:
             raise BuildError(
                 f"{model.path}: `incremental: by {refresh.key[0]}` needs a model refreshed "
@@ -119,8 +119,15 @@ def declarations(models: list[Model]) -> dict[str, Refresh | None]:
     return found
 
 
-def _by_ticket(refresh: Refresh | None) -> bool:
+def by_ticket(refresh: Refresh | None) -> bool:
     return refresh is not None and refresh.kind == "by" and refresh.key == (TICKET_KEY,)
+
+
+def by_other_key(refresh: Refresh | None) -> str | None:
+    """The key column of a `by <key>` declaration other than by ticket_id."""
+    if refresh is None or refresh.kind != "by" or by_ticket(refresh):
+        return None
+    return refresh.key[0]
 
 
 # ------------------------------------------------------------------ fingerprints
@@ -341,7 +348,7 @@ class Run:
 
     def model(self, model: Model) -> None:
         refresh = self.refresh[model.name]
-        if _by_ticket(refresh):
+        if by_ticket(refresh):
             self._by_ticket(model)
         elif refresh is not None and refresh.kind == "by":
             self._by_key(model, refresh.key[0])
@@ -379,7 +386,7 @@ class Run:
             f"from {self.build}.{model.name} where false"
         )
         for name in model.depends_on:
-            if _by_ticket(self.refresh.get(name)):
+            if by_ticket(self.refresh.get(name)):
                 con.execute(
                     f"create view {schema}.{name} as select * from {DELTA}.cur.{name} "
                     f"where {in_keys(column, keys)}"
@@ -404,7 +411,7 @@ class Run:
     def test_path(self, model: str) -> str:
         """Where a model's data tests read it: its refreshed rows, or the whole table."""
         refresh = self.refresh[model]
-        if _by_ticket(refresh):
+        if by_ticket(refresh):
             return self.slice_path()
         if refresh is not None and refresh.kind == "by":
             return self.keys_path(refresh.key[0])
@@ -413,7 +420,7 @@ class Run:
     def snapshot_delta(self) -> SnapshotDelta:
         by = {}
         for name, refresh in self.refresh.items():
-            if _by_ticket(refresh):
+            if by_ticket(refresh):
                 by[name] = (TICKET_KEY, f"{DELTA}.main.{TOUCHED}")
             elif refresh is not None and refresh.kind == "by":
                 by[name] = (refresh.key[0], f"{DELTA}.main._keys_{refresh.key[0]}")
@@ -426,7 +433,7 @@ class Run:
         touched = f"ticket_id in (select ticket_id from {DELTA}.main.{TOUCHED})"
         for model in self.models:
             refresh, table = self.refresh[model.name], f"{self.build}.{model.name}"
-            if _by_ticket(refresh):
+            if by_ticket(refresh):
                 con.execute(f"delete from {table} where {touched}")
                 con.execute(f"insert into {table} select * from {DELTA}.main.{model.name}")
             elif refresh is not None and refresh.kind == "by":

@@ -35,6 +35,7 @@ from pipelines.errors import BuildError
 from pipelines.ingest.load import apply_memory_limit
 from pipelines.metrics.sql import stale_models
 from pipelines.models import incremental
+from pipelines.models.batches import run_batched
 from pipelines.models.calendar_coverage import print_calendar_warnings
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import Model, discover
@@ -84,9 +85,21 @@ def _next_build_id(con: duckdb.DuckDBPyConnection) -> int:
     return cast(int, scalar(con, "select coalesce(max(build_id), 0) + 1 from meta.builds"))
 
 
-def _run_model(con: duckdb.DuckDBPyConnection, schema: str, model: Model) -> None:
+def _run_model(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    model: Model,
+    refresh: dict[str, incremental.Refresh | None],
+) -> None:
+    """Create the model's table; a `by <key>` model in batches of its key when its
+    input is large (batches.py), from the models upstream refreshed by ticket."""
+    key = incremental.by_other_key(refresh[model.name])
     try:
-        con.execute(f"create table {schema}.{model.name} as\n{model.sql}")
+        if key is not None:
+            inputs = sorted(d for d in model.depends_on if incremental.by_ticket(refresh.get(d)))
+            run_batched(con, schema, model.name, model.sql, key, inputs)
+        else:
+            con.execute(f"create table {schema}.{model.name} as\n{model.sql}")
     except duckdb.Error as exc:
         raise BuildError(f"model {model.name} ({model.path.name}) failed: {exc}") from exc
 
@@ -144,9 +157,10 @@ def _downstream(models: list[Model], roots: set[str]) -> list[Model]:
 def _run_models(
     con: duckdb.DuckDBPyConnection, schema: str, models: list[Model], console: Console
 ) -> None:
+    refresh = incremental.declarations(models)
     for model in models:
         t0 = time.perf_counter()
-        _run_model(con, schema, model)
+        _run_model(con, schema, model, refresh)
         console.print(
             f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
             highlight=False,
