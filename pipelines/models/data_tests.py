@@ -19,10 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-import sqlglot
-from sqlglot import exp
-
 from pipelines.errors import BuildError
+from pipelines.models.sql_parse import column_names
 
 _TAG = re.compile(r"^\s*--\s*test\s+(\w+)\s*:\s*(.+?)\s*$", re.MULTILINE)
 _RELATION = re.compile(r"^(\w+)\s*->\s*(\w+)\.(\w+)$")
@@ -69,11 +67,7 @@ class DataTest:
             return [m.group(1)] if m else []
         if self.kind in ("unique", "not_null"):
             return _columns(self.spec)
-        try:
-            tree = sqlglot.parse_one(self.spec, read="duckdb")
-        except sqlglot.errors.ParseError:
-            return []
-        return list(dict.fromkeys(c.name for c in tree.find_all(exp.Column)))
+        return column_names(self.spec)
 
     @property
     def label(self) -> str:

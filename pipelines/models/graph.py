@@ -2,7 +2,7 @@
 
 A model is one `.sql` file in a layer folder (staging, intermediate, marts,
 serving); its table is the file name. Dependencies are read from the SQL itself
-with sqlglot: any unqualified table reference that names another model is an
+with DuckDB's parser (sql_parse.py): any unqualified table reference that names another model is an
 edge. Nothing is declared twice.
 
 A model reads another model by its bare name only (`from fct_tickets`). The build
@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-import sqlglot
-from sqlglot import exp
-
 from pipelines.errors import BuildError
+from pipelines.models.sql_parse import SqlParseError, TableRef, cte_names, parse, tables
 from pipelines.sql_files import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts", "serving")
@@ -51,10 +49,10 @@ def _referenced_tables(sql: str, path: Path, models: set[str]) -> set[str]:
     input schemas is an error, and so is a CTE named like a model (`fct_tickets as
     (...)` would hide the model: its readers would get no dependency on it)."""
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except sqlglot.errors.ParseError as exc:
+        tree = parse(sql)
+    except SqlParseError as exc:
         raise BuildError(f"{path}: cannot parse SQL: {exc}") from exc
-    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+    ctes = cte_names(tree)
     shadowing = sorted(ctes & models)
     if shadowing:
         raise BuildError(
@@ -62,21 +60,18 @@ def _referenced_tables(sql: str, path: Path, models: set[str]) -> set[str]:
             "tell when the file reads the model: give the CTE another name"
         )
     bare = set()
-    for table in tree.find_all(exp.Table):
-        if not table.name:  # a table function: range(3), read_csv(...)
-            continue
-        if not table.db and not table.catalog:
+    for table in tables(tree):
+        if not table.schema and not table.catalog:
             if table.name not in ctes:
                 bare.add(table.name)
-        elif table.catalog or table.db.lower() not in INPUT_SCHEMAS:
+        elif table.catalog or table.schema.lower() not in INPUT_SCHEMAS:
             raise _qualified_error(path, table)
     return bare
 
 
-def _qualified_error(path: Path, table: exp.Table) -> BuildError:
-    ref = ".".join(part for part in (table.catalog, table.db, table.name) if part)
+def _qualified_error(path: Path, table: TableRef) -> BuildError:
     return BuildError(
-        f"{path}: reads {ref}: read a model by its bare name ({table.name}), so the build "
+        f"{path}: reads {table.shown}: read a model by its bare name ({table.name}), so the build "
         "orders it and reads this build's table; qualify only raw.*, config.* or meta.*"
     )
 
