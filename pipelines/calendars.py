@@ -22,12 +22,14 @@ import itertools
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_data
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:  # imported where used: loading tierlens.toml needs neither
+    import polars as pl
+    from holidays import HolidayBase
 
 DAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = "24x7"
@@ -134,7 +136,9 @@ class CalendarRule(_Strict):
     calendar: str
 
 
-def _holiday_calendar(code: str, years: list[int]) -> holiday_data.HolidayBase:
+def _holiday_calendar(code: str, years: list[int]) -> HolidayBase:
+    import holidays as holiday_data
+
     country, _, subdiv = code.partition("-")
     try:
         return holiday_data.country_holidays(country, subdiv=subdiv or None, years=years)
@@ -209,6 +213,8 @@ def intervals_frame(
     """config.calendar_intervals: calendar, start_at, end_at (UTC), and
     minutes_before (business minutes of the calendar's earlier intervals), for every
     calendar that is not 24x7."""
+    import polars as pl
+
     rows = [
         {"calendar": name, "start_at": start, "end_at": end}
         for name, calendar in calendars.items()
@@ -238,6 +244,8 @@ def days_frame(intervals: pl.DataFrame, first: date, last: date) -> pl.DataFrame
     range finds its day by an equality join: business minutes at a moment = the
     minutes before its day + the overlap of its day's periods with the time before
     it (macro business_clock)."""
+    import polars as pl
+
     epoch_day = date(1970, 1, 1)
     day_range = pl.int_range(
         (first - epoch_day).days, (last - epoch_day).days + 1, eager=True

@@ -25,6 +25,7 @@ from pydantic import (
 
 from pipelines.access.settings import Access
 from pipelines.calendars import Calendar, CalendarRule
+from pipelines.errors import ConfigError as ConfigError
 from pipelines.metrics import METRIC_NAMES, Target, default_targets, unknown_metric_message
 
 DEFAULT_CONFIG_NAME = "tierlens.toml"
@@ -42,10 +43,6 @@ WEEKDAYS: tuple[str, ...] = (
     "saturday",
     "sunday",
 )
-
-
-class ConfigError(Exception):
-    """A configuration problem, phrased for the person who edits the file."""
 
 
 class _Strict(BaseModel):

@@ -11,3 +11,8 @@ class InputError(TierlensError):
 
 class BuildError(TierlensError):
     """A model or data test failed; the published build is untouched."""
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who edits the file
+    (pipelines.config raises it; defined here so catching it loads no pydantic)."""
