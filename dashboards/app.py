@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -27,11 +28,12 @@ from pipelines.errors import TierlensError
 PINNED_KEY = "_pinned_snapshot"
 
 
-def db_path() -> Path:
-    """--db after `--` on the streamlit command line, else $TIERLENS_DB, else the default."""
+def db_path(args: Sequence[str] | None = None) -> Path:
+    """--db after `--` on the streamlit command line (the script's arguments,
+    default sys.argv[1:]), else $TIERLENS_DB, else the default."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
-    known, _ = parser.parse_known_args(sys.argv[1:])
+    known, _ = parser.parse_known_args(sys.argv[1:] if args is None else args)
     return Path(known.db or os.environ.get("TIERLENS_DB") or DEFAULT_DB)
 
 
@@ -84,8 +86,9 @@ def main() -> None:
         page_title="Tierlens", page_icon=":material/stacked_line_chart:", layout="wide"
     )
     links.begin_run()
-    scope, access = session_scope(db_path())  # stops at the sign-in page or a refusal
-    located = data.locate(db_path())
+    db = db_path()
+    scope, access = session_scope(db)  # stops at the sign-in page or a refusal
+    located = data.locate(db)
     if located.state != "ok":
         explain(located)
         return

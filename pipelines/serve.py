@@ -65,6 +65,17 @@ def streamlit_command(
         # downloads instead (pipelines/csv_safe.py)
         "--client.disableDataExport",
         "true",
+        # a served dashboard does not rerun when a source file is edited (run
+        # `streamlit run dashboards/app.py -- --db DB` for that): Streamlit's watcher
+        # otherwise watches every app file and, on the server's event loop after a
+        # session's first run (and any run that imports a module), takes the real
+        # path of each of the ~1,300 loaded modules, while the browser waits
+        "--server.fileWatcherType",
+        "none",
+        # no script of the app writes a value by standing alone on a line, so Streamlit
+        # need not rewrite each script's syntax tree for it on a page's first view
+        "--runner.magicEnabled",
+        "false",
         *given_secrets,
         "--",
         "--db",
