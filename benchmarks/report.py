@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import math
 
+from pipelines.ingest.load import DEFAULT_MEMORY_LIMIT_GB
+
+# the memory cap of a step run without TIERLENS_MEMORY_LIMIT
+CAP = f"{DEFAULT_MEMORY_LIMIT_GB:g} GB"
+
 STEPS = (
     ("ingest", "`tierlens ingest` (CSV)"),
     ("build", "`tierlens build`"),
@@ -614,13 +619,8 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
     if peaks and max(peaks) >= 2048:
         out.append(
             f"- **Peak memory under 2 GB** ({max(peaks):,.0f} MB). Ingest and build run "
-            "under DuckDB's memory cap, 3 GB by default (or 80% of a smaller RAM), and "
-            "use it; the refresh peaks at "
-            f"{s['incremental']['max_rss_mb']:,.0f} MB. A lower cap was not tried: at 10M "
-            "tickets even the 3 GB cap made kpi_weekly's aggregation spill without end "
-            "(below), so the cap is not lowered until that spills gracefully."
-            if "incremental" in s
-            else ""
+            f"under DuckDB's memory cap, {CAP} by default (or 80% of a smaller RAM), and "
+            "use it, plus what DuckDB allocates outside its buffer pool and Python itself."
         )
     dash = r.get("dashboard") or {}
     small = sizes.get(min(sizes, key=int), {}).get("dashboard", {})
@@ -677,7 +677,7 @@ def scale_section(sc: dict, sizes: dict[str, dict] | None = None) -> list[str]:
     for name, step in steps.items():
         out.append(
             f"| {name} | {_fmt_s(step['seconds'])} | {_fmt_int(step['rss_mb'])} MB | "
-            f"{step.get('memory_limit') or 'default (3 GB)'} |"
+            f"{step.get('memory_limit') or f'default ({CAP})'} |"
         )
     full, refresh = steps.get("build (full)"), steps.get("next day: build (incremental)")
     if full and refresh:
