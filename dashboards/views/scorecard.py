@@ -30,6 +30,10 @@ def render() -> None:
     ctx = get_context()
     snap, filters = ctx.snapshot, ctx.filters
     st.title("Escalation scorecard")
+    # the tiles' style on its own (Streamlit keeps a style-only block out of the
+    # layout): unchanged from run to run, the browser keeps it and redraws only the
+    # tiles when a filter changes
+    st.html(TILE_CSS)
     weeks = _week_options(data.weeks(snap), filters.since, filters.until)
     if not weeks:
         st.info("No week in the chosen range. Widen the weeks in the sidebar.")
@@ -103,7 +107,7 @@ def render() -> None:
             {**view, "kpi": [metric], "week": [week.isoformat()]}, doseq=True
         )
 
-    st.html(TILE_CSS + tiles_html(tiles, data.min_sample(snap), link=behind))
+    st.html(tiles_html(tiles, data.min_sample(snap), link=behind))
     # A toggle, not an expander: an expander's table is drawn even while it is closed,
     # and a data grid is the slowest element of the page to draw.
     if st.toggle("Every KPI this week", key="scorecard_all_kpis"):
