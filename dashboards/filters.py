@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import partial
-from typing import cast
 
 import streamlit as st
 
@@ -50,20 +49,24 @@ def week_range(weeks: Sequence[date]) -> tuple[date | None, date | None]:
         st.sidebar.caption(f"One week of data: {_week_label(weeks[0])}")
         return weeks[0], weeks[0]
     everything = (weeks[0], weeks[-1])
-    seed(
-        WEEKS_KEY,
-        lambda values: _weeks_from_link(values, weeks),
-        everything,
-        valid=lambda v: isinstance(v, tuple) and all(w in weeks for w in v),
-    )
+    # Not links.seed: Streamlit tells a range select_slider from its `value`, so the
+    # range is given there (without it, the two weeks the browser sent back were read
+    # as one, the first: the range went back to every week on the next run, and the
+    # slider was redrawn on every run). The address sets it on the widget's first draw;
+    # a week no longer offered (a newer build) puts Streamlit back on every week.
+    start = everything
+    if WEEKS_KEY not in st.session_state:
+        given = st.query_params.get_all(WEEKS_KEY)
+        start = (_weeks_from_link(given, weeks) if given else None) or everything
     picked = st.sidebar.select_slider(
         "Weeks (resolved in)",
         options=list(weeks),
+        value=start,
         format_func=_week_label,
         key=WEEKS_KEY,
         help="Tickets count in the week of their final resolution.",
     )
-    first, last = cast(tuple[date, date], picked)  # a range: the value is a pair
+    first, last = picked  # a range: the value is a pair
     shown = [] if (first, last) == everything else sorted({first.isoformat(), last.isoformat()})
     publish(WEEKS_KEY, shown)
     return first, last

@@ -92,3 +92,35 @@ def test_weeks_in_the_older_label_form_still_open(server: str, page, snap_con): 
     assert _params(page.url)["weeks"] == [weeks[1].isoformat(), weeks[2].isoformat()]
     _open(page, f"{server}/?weeks=2031-01-06")
     assert "week “2031-01-06” is not a week of this build" in page.locator(MAIN).inner_text()
+
+
+def test_the_weeks_slider_keeps_the_range_it_is_moved_to(server: str, page, snap_con):  # noqa: F811
+    """Moved in the browser, the weeks slider stays where it was put: the address
+    says so, and the next run (another filter changed) keeps it."""
+    weeks = [
+        r[0]
+        for r in snap_con.execute(
+            "select distinct week_start from analytics.kpi_weekly where dimension = 'overall' "
+            "and week_start is not null order by 1"
+        ).fetchall()
+    ]
+    partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
+    _open(page, f"{server}/")
+    thumbs = page.locator(f'{SIDEBAR} [data-testid="stSlider"] input[type="range"]')
+    thumbs.first.focus()
+    page.keyboard.press("ArrowRight")  # the first week one later
+    page.wait_for_function("() => location.search.includes('weeks=')", timeout=60_000)
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    chosen = [weeks[1].isoformat(), weeks[-1].isoformat()]
+    assert _params(page.url)["weeks"] == chosen
+    box = page.locator(f'{SIDEBAR} [data-testid="stMultiSelect"]').first  # Partner
+    box.click()
+    page.keyboard.type(partner)
+    page.get_by_role("option", name=partner, exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => location.search.includes('partner=')", timeout=60_000)
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    page.wait_for_timeout(300)
+    assert _params(page.url)["weeks"] == chosen
+    shown = [thumbs.nth(i).get_attribute("aria-valuetext") for i in range(2)]
+    assert shown == [f"{weeks[1]:%d %b %Y}", f"{weeks[-1]:%d %b %Y}"]
