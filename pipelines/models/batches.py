@@ -88,22 +88,22 @@ def run_batched(
     if not batches:
         con.execute(f"create table {schema}.{name} as\n{sql}")
         return 1
+    # on an error DuckDB aborts the transaction and the caller rolls it back, views
+    # and all: there is nothing to clean up (nor could it be, in that transaction)
     con.execute(f"create schema {BATCH_SCHEMA}")
-    try:
-        con.execute(f"set search_path = '{BATCH_SCHEMA},{schema},main'")
-        for i, batch in enumerate(batches):
-            for table in inputs:
-                con.execute(
-                    f"create or replace view {BATCH_SCHEMA}.{table} as "
-                    f"select * from {schema}.{table} where {batch.where(column)}"
-                )
-            if i == 0:
-                con.execute(f"create table {schema}.{name} as\n{sql}")
-            else:
-                con.execute(f"insert into {schema}.{name}\nselect * from (\n{sql}\n)")
-    finally:
-        con.execute(f"set search_path = '{schema},main'")
-        con.execute(f"drop schema if exists {BATCH_SCHEMA} cascade")
+    con.execute(f"set search_path = '{BATCH_SCHEMA},{schema},main'")
+    for i, batch in enumerate(batches):
+        for table in inputs:
+            con.execute(
+                f"create or replace view {BATCH_SCHEMA}.{table} as "
+                f"select * from {schema}.{table} where {batch.where(column)}"
+            )
+        if i == 0:
+            con.execute(f"create table {schema}.{name} as\n{sql}")
+        else:
+            con.execute(f"insert into {schema}.{name}\nselect * from (\n{sql}\n)")
+    con.execute(f"set search_path = '{schema},main'")
+    con.execute(f"drop schema {BATCH_SCHEMA} cascade")
     return len(batches)
 
 

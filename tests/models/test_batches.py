@@ -101,3 +101,16 @@ def test_a_batched_full_build_equals_one_pass(built: Path, monkeypatch: pytest.M
         planned = plan_batches(con, "week_start", ["analytics.kpi_facts"], facts // 10)
     assert 4 <= len(planned) <= weeks + 1 and planned[0].missing
     assert _kpi_weekly(built) == one_pass
+
+
+def test_a_failing_batch_raises_its_own_error(built: Path, tmp_path: Path):
+    """The model's error reaches the build as it is (not a later cleanup's)."""
+    copy = tmp_path / "t.duckdb"
+    copy.write_bytes(built.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        (schema,) = con.execute("select max(schema_name) from meta.builds").fetchall()[0]
+        con.execute("begin")
+        sql = "select week_start, error('week ' || week_start || ' broke') as x from kpi_facts"
+        with pytest.raises(duckdb.Error, match=r"week \d{4}-\d\d-\d\d broke"):
+            batches.run_batched(con, schema, "broken", sql, "week_start", ["kpi_facts"], limit=50)
+        con.execute("rollback")
