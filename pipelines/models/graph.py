@@ -2,8 +2,8 @@
 
 A model is one `.sql` file in a layer folder (staging, intermediate, marts,
 serving); its table is the file name. Dependencies are read from the SQL itself
-with DuckDB's parser (sql_parse.py): any unqualified table reference that names another model is an
-edge. Nothing is declared twice.
+with DuckDB's parser (sql_parse.py): any unqualified table reference that names
+another model is an edge. Nothing is declared twice.
 
 A model reads another model by its bare name only (`from fct_tickets`). The build
 creates every model in a fresh schema `build_N` with that schema first on the
