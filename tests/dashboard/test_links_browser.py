@@ -26,14 +26,19 @@ def _params(url: str) -> dict[str, list[str]]:
     return parse_qs(urlparse(url).query)
 
 
-def test_a_link_with_every_parameter_opens_the_same_view(server: str, page, snap_con):  # noqa: F811
-    weeks = [
+def _weeks(snap_con, table: str) -> list:
+    """The weeks of an analytics table, in order."""
+    return [
         r[0]
         for r in snap_con.execute(
-            "select distinct week_start from analytics.fct_tickets where week_start is not null "
-            "order by 1"
+            f"select distinct week_start from analytics.{table} "
+            "where week_start is not null order by 1"
         ).fetchall()
     ]
+
+
+def test_a_link_with_every_parameter_opens_the_same_view(server: str, page, snap_con):  # noqa: F811
+    weeks = _weeks(snap_con, "fct_tickets")
     partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
     first, last, week = weeks[0], weeks[-2], weeks[-3]
     query = {
@@ -80,13 +85,7 @@ def test_a_value_the_link_does_not_match_is_said(server: str, page, snap_con):  
 
 
 def test_weeks_in_the_older_label_form_still_open(server: str, page, snap_con):  # noqa: F811
-    weeks = [
-        r[0]
-        for r in snap_con.execute(
-            "select distinct week_start from analytics.fct_tickets where week_start is not null "
-            "order by 1"
-        ).fetchall()
-    ]
+    weeks = _weeks(snap_con, "fct_tickets")
     label = f"{weeks[1]:%d %b %Y}".replace(" ", "+")
     _open(page, f"{server}/?weeks={label}&weeks={weeks[2].isoformat()}")
     assert _params(page.url)["weeks"] == [weeks[1].isoformat(), weeks[2].isoformat()]
@@ -97,13 +96,7 @@ def test_weeks_in_the_older_label_form_still_open(server: str, page, snap_con): 
 def test_the_weeks_slider_keeps_the_range_it_is_moved_to(server: str, page, snap_con):  # noqa: F811
     """Moved in the browser, the weeks slider stays where it was put: the address
     says so, and the next run (another filter changed) keeps it."""
-    weeks = [
-        r[0]
-        for r in snap_con.execute(
-            "select distinct week_start from analytics.kpi_weekly where dimension = 'overall' "
-            "and week_start is not null order by 1"
-        ).fetchall()
-    ]
+    weeks = _weeks(snap_con, "kpi_weekly")
     partner = snap_con.execute("select min(partner) from analytics.fct_tickets").fetchone()[0]
     _open(page, f"{server}/")
     thumbs = page.locator(f'{SIDEBAR} [data-testid="stSlider"] input[type="range"]')
