@@ -11,7 +11,7 @@ script, never on import) and then hands over to Streamlit's own command line:
 It also does, once and before the port opens, what the first page view or every
 script run would otherwise wait for (`warm_up`):
 
-- pyarrow, which DuckDB's `.pl()` imports on the first query;
+- pyarrow, which Streamlit imports to send the first table or chart's data;
 - the map of module files that Streamlit's first element of the process builds
   (`inspect.stack()`, asked whether it runs in a REPL: a real path for each of the
   ~1,300 modules loaded, about 50 ms);
@@ -63,6 +63,7 @@ def open_snapshot() -> str | None:
     session pins); None when there is none yet. Only a head start: the app opens
     whatever it needs itself, so nothing here may stop the server."""
     from dashboards import app, data
+    from pipelines.db import polars_frame
 
     script_args = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     try:
@@ -70,7 +71,7 @@ def open_snapshot() -> str | None:
         if located.pointer is None:
             return None
         snapshot = str(located.pointer.snapshot)
-        data.cursor(snapshot).sql("select 1 as one").pl()  # the first frame: ~10 ms more
+        polars_frame(data.cursor(snapshot).sql("select 1 as one"))  # the first frame
     except Exception:  # the app reports a missing or broken build to the visitor
         return None
     return snapshot
@@ -78,7 +79,7 @@ def open_snapshot() -> str | None:
 
 def warm_up() -> None:
     """After `preload`: what the first page view and every script run would wait for."""
-    importlib.import_module("pyarrow")  # DuckDB's .pl() imports it on the first query
+    importlib.import_module("pyarrow")  # Streamlit imports it to send the first frame
     inspect.stack()  # maps every loaded module's file, as Streamlit's first element does
     open_snapshot()
     gc.collect()

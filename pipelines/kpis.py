@@ -23,7 +23,7 @@ from rich.text import Text
 
 from pipelines.config import Config
 from pipelines.csv_safe import neutralise_formulas
-from pipelines.db import connect, require_database, scalar
+from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
 from pipelines.metrics import (
@@ -148,13 +148,6 @@ def weekly_query(by: list[str]) -> str | None:
     """
 
 
-def _frame(rel: duckdb.DuckDBPyRelation) -> pl.DataFrame:
-    """The relation as a polars frame, through the Arrow C stream interface: the same
-    frame as `rel.pl()` (pipelines.db.polars_frame) without importing pyarrow and
-    numpy, a tenth of a second of every `tierlens kpis`."""
-    return pl.DataFrame(rel)
-
-
 def _published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute(
         "select table_name from information_schema.tables where table_schema = 'analytics'"
@@ -185,7 +178,7 @@ def kpi_table(
         sql = weekly_query(dims) if "kpi_weekly" in tables else None
         if sql is None:
             sql = kpi_query(dims)
-        return _frame(con.sql(sql, params=params))
+        return polars_frame(con.sql(sql, params=params))
     finally:
         con.close()
 
@@ -267,7 +260,7 @@ def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
         return []
     con, _pointer = open_snapshot(db_path)
     try:
-        found = _frame(con.sql(coverage_sql()))
+        found = polars_frame(con.sql(coverage_sql()))
         coverage = {c: bool(v) for c, v in found.row(0, named=True).items()}
     except duckdb.Error:  # a snapshot published before source_coverage existed
         coverage = None

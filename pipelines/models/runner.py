@@ -378,8 +378,7 @@ def run_build(
     try:
         apply_memory_limit(con)
         # No model's rows are in any order (readers sort): without this, a parallel
-        # `create table as` keeps its batches in memory to write them in input order,
-        # and at 10M tickets that ran out of the memory cap instead of spilling.
+        # `create table as` keeps its batches in memory to write them in input order.
         con.execute("set preserve_insertion_order = false")
         if not full:
             run = _try_incremental(con, config, db_path, sql_dir, models, tests, sql_fp, console)
