@@ -89,6 +89,19 @@ def phone(server: str) -> Iterator[Any]:
         browser.close()
 
 
+# Every chart has drawn its title (Plotly draws after the script run ends, and on a
+# loaded machine the second chart can lag the first).
+TITLES_DRAWN = """() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  return plots.length > 0 && plots.every(p => [...p.querySelectorAll('.gtitle')]
+    .some(t => t.getBBox().width > 0)); }"""
+
+
+def _charts_drawn(page: Any) -> None:
+    page.wait_for_function(SETTLED, timeout=60_000, polling=100)
+    page.wait_for_function(TITLES_DRAWN, timeout=60_000, polling=100)
+    page.wait_for_timeout(500)  # the legends are placed after the titles
+
+
 def _open(page: Any, url: str) -> None:
     page.goto(url)
     page.wait_for_function(SETTLED, timeout=60_000, polling=100)
@@ -96,7 +109,7 @@ def _open(page: Any, url: str) -> None:
         "() => document.querySelectorAll('.js-plotly-plot .legend').length > 0",
         timeout=60_000,
     )
-    page.wait_for_timeout(500)  # charts draw after the script ends
+    _charts_drawn(page)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
@@ -117,7 +130,7 @@ def test_phone_width_legends_stay_below_the_titles_and_plots(server: str, phone,
         arg=partner,
         timeout=60_000,
     )
-    phone.wait_for_timeout(500)
+    _charts_drawn(phone)
     _shot(phone, "trends_phone_by_partner")
     _assert_legends_clear(phone.evaluate(BOXES), "trends by partner")
     ticket = snap_con.execute(
