@@ -16,7 +16,13 @@ from pipelines.errors import TierlensError
 
 PAUSE_ENV = "TIERLENS_TEST_PAUSE"
 # In the order a build passes them.
-PAUSE_POINTS = ("before_commit", "after_commit", "during_publish", "after_publish")
+PAUSE_POINTS = (
+    "between_models",
+    "before_commit",
+    "after_commit",
+    "during_publish",
+    "after_publish",
+)
 DEFAULT_SECONDS = 30.0
 
 

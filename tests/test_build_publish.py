@@ -237,6 +237,50 @@ def test_a_quarantined_ticket_is_shown_as_text_everywhere(base: Path, tmp_path: 
     ]
 
 
+def build_schemas(db: Path) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select schema_name from information_schema.schemata "
+            "where schema_name like 'build%' order by all"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def test_a_build_killed_among_its_models_changes_nothing_readers_see(
+    base: Path, tmp_path: Path
+) -> None:
+    """Build 2 publishes 4 tickets and quarantines Q3. Build 3 (a full one: a
+    quarantine is always tested again) commits its models one by one and is killed
+    after the first: every reader, reconcile's accounting and the quarantine list
+    stay on build 2; the next build removes what build 3 left."""
+    db = copy_db(base, tmp_path)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
+            "_line) values ('Q3', 'acme', 'P9', 2, 'tickets.csv', 9)"
+        )
+    ok(tierlens("build", "--db", db, cwd=tmp_path))
+    on_build_2 = (2, 4, 2, "0.25,1.0,4.0")
+    assert readers(db, tmp_path) == on_build_2
+    published = build_schemas(db)
+
+    kill_build_at(db, "between_models", tmp_path)
+    assert build_schemas(db) == sorted([*published, "build_3"])  # its first model, committed
+    assert readers(db, tmp_path) == on_build_2
+    recon = ok(tierlens("reconcile", "--db", db, cwd=tmp_path))
+    assert "tickets: 5 loaded = 4 in the build + 1 quarantined" in recon
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select build_id, ticket_id from meta.quarantine").fetchall() == [
+            (2, "Q3")
+        ]
+        assert con.execute("select max(build_id) from meta.builds").fetchall() == [(2,)]
+
+    out = ok(tierlens("build", "--db", db, cwd=tmp_path))
+    assert "build 3:" in out and "1 ticket quarantined" in out
+    assert build_schemas(db) == ["build_3"]
+    assert readers(db, tmp_path) == (3, 4, 3, "0.25,1.0,4.0")
+
+
 def test_the_quality_page_lists_quarantined_tickets(
     base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

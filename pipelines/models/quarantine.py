@@ -3,15 +3,17 @@
 A failing data test on a model with a `ticket_id` column names the tickets that
 broke it: a row-level test (not_null, accepted_values, expression), a
 relationships test, or a unique test whose key includes ticket_id. Those tickets
-go to `meta.quarantine` (ticket_id, model, test, detail, build_id), the models
-that read it (int_tickets, which leaves them out, and everything after it) run
-again, and the tests run again without them. Any other failure (a uniqueness
-failure of another grain, a test on a model without tickets such as kpi_weekly, a
-failing row without a ticket_id) is structural: the build stops.
+go to the build's own list (`quarantined_tickets` in the build's schema: ticket_id,
+model, test, detail, build_id), the models that read it (int_tickets, which leaves
+them out, and everything after it) run again, and the tests run again without
+them. Any other failure (a uniqueness failure of another grain, a test on a model
+without tickets such as kpi_weekly, a failing row without a ticket_id) is
+structural: the build stops.
 
-`meta.quarantine` holds the list of the build in progress, then of the last
-committed build: a build starts it empty, so a ticket whose input was fixed is
-back in the next build.
+A full build starts its list empty, so a ticket whose input was fixed is back in
+it. `meta.quarantine` is the list of the last committed build: the build replaces
+it in the transaction that publishes, so a build that fails or is killed leaves it
+(and everything that reads it: reconcile, the dashboard) as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from rich.text import Text
 from pipelines.models.data_tests import DataTest
 
 QUARANTINE_TABLE = "meta.quarantine"
+# The build's own list, in its schema (created empty by the runner, like meta.quarantine)
+BUILD_QUARANTINE = "quarantined_tickets"
 TICKET_COLUMN = "ticket_id"
 ROW_LEVEL_KINDS = ("not_null", "accepted_values", "expression", "relationships")
 SHOWN = 5
@@ -48,11 +52,29 @@ def ticket_models(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
     return {name for (name,) in rows}
 
 
-def scope_sql(model: str) -> str:
-    """The rows of `model` whose ticket is not quarantined."""
+def build_quarantine(schema: str) -> str:
+    """The quarantine list of the build in `schema`."""
+    return f"{schema}.{BUILD_QUARANTINE}"
+
+
+def create_build_quarantine(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """An empty list for the build in `schema`, with meta.quarantine's columns."""
+    con.execute(
+        f"create table {build_quarantine(schema)} as select * from {QUARANTINE_TABLE} limit 0"
+    )
+
+
+def publish_quarantine(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Make the build's list the published one (in the caller's transaction)."""
+    con.execute(f"delete from {QUARANTINE_TABLE}")
+    con.execute(f"insert into {QUARANTINE_TABLE} select * from {build_quarantine(schema)}")
+
+
+def scope_sql(model: str, table: str) -> str:
+    """The rows of `model` whose ticket is not in the quarantine list `table`."""
     return (
         f"(select * from {model} where {TICKET_COLUMN} not in "
-        f"(select {TICKET_COLUMN} from {QUARANTINE_TABLE}))"
+        f"(select {TICKET_COLUMN} from {table}))"
     )
 
 
@@ -73,11 +95,13 @@ def _detail_sql(test: DataTest) -> str:
     return f"concat_ws(', ', {', '.join(parts)})" if parts else "''"
 
 
-def quarantine(con: duckdb.DuckDBPyConnection, build_id: int, tests: list[DataTest]) -> int:
-    """Record the tickets that break `tests` (all quarantinable) in meta.quarantine,
+def quarantine(
+    con: duckdb.DuckDBPyConnection, build_id: int, tests: list[DataTest], table: str
+) -> int:
+    """Record the tickets that break `tests` (all quarantinable) in the list `table`,
     one row per ticket and test. Returns how many tickets were not quarantined
     before; -1 if a failing row has no ticket_id (nothing to set aside)."""
-    before = con.execute(f"select count(distinct ticket_id) from {QUARANTINE_TABLE}").fetchall()
+    before = quarantined_count(con, table)
     for test in tests:
         rows = (
             f"select {TICKET_COLUMN}, {_detail_sql(test)} as detail from ({test.failing_rows_sql})"
@@ -89,7 +113,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, build_id: int, tests: list[DataTe
             return -1
         con.execute(
             f"""
-            insert into {QUARANTINE_TABLE} (build_id, ticket_id, model, test, detail)
+            insert into {table} (build_id, ticket_id, model, test, detail)
             select
                 ?, {TICKET_COLUMN}::varchar, ?, ?,
                 case when count(*) > 1 then count(*) || ' rows, e.g. ' else '' end
@@ -99,14 +123,11 @@ def quarantine(con: duckdb.DuckDBPyConnection, build_id: int, tests: list[DataTe
             """,
             [build_id, test.model, f"{test.kind} {test.spec}"],
         )
-    after = con.execute(f"select count(distinct ticket_id) from {QUARANTINE_TABLE}").fetchall()
-    return int(after[0][0]) - int(before[0][0])
+    return quarantined_count(con, table) - before
 
 
-def quarantined_count(con: duckdb.DuckDBPyConnection) -> int:
-    return int(
-        con.execute(f"select count(distinct ticket_id) from {QUARANTINE_TABLE}").fetchall()[0][0]
-    )
+def quarantined_count(con: duckdb.DuckDBPyConnection, table: str = QUARANTINE_TABLE) -> int:
+    return int(con.execute(f"select count(distinct ticket_id) from {table}").fetchall()[0][0])
 
 
 def print_warning(con: duckdb.DuckDBPyConnection, console: Console) -> int:

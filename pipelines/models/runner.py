@@ -1,10 +1,14 @@
 """`tierlens build`: run the SQL models in dependency order, then their data tests.
 
-Everything happens in one transaction. Models are created in a fresh schema
-`build_N`; only when every model and every data test has passed are the views in
-`analytics` pointed at it. A ticket that fails a data test is quarantined and the
-models after int_tickets run again without it (see quarantine.py); any other failure
-rolls back: readers keep the last good build.
+A full build creates its models in a fresh schema `build_N`, each model in a
+transaction of its own (so that DuckDB need not hold every new table until one
+commit: a 10M-ticket build fits under a small memory cap). Nothing reads that
+schema until the last transaction, which runs the data tests and, only when they
+all pass, points the views in `analytics` at it, replaces the quarantine list and
+records the build. A ticket that fails a data test is quarantined and the models
+after int_tickets run again without it (see quarantine.py); any other failure drops
+the schema: readers keep the last good build. A build killed on the way leaves the
+schema behind, unread; the next build removes it.
 
 The build is then published for readers: `publish_snapshot` writes the serving
 snapshot and swaps `current.json`, the one commit point every reader (dashboard,
@@ -40,10 +44,13 @@ from pipelines.models.calendar_coverage import print_calendar_warnings
 from pipelines.models.data_tests import DataTest, batch_count_sql, parse_tests
 from pipelines.models.graph import Model, discover
 from pipelines.models.quarantine import (
-    QUARANTINE_TABLE,
+    BUILD_QUARANTINE,
     Failure,
+    build_quarantine,
+    create_build_quarantine,
     is_quarantinable,
     print_warning,
+    publish_quarantine,
     quarantine,
     quarantined_count,
     scope_sql,
@@ -155,12 +162,24 @@ def _downstream(models: list[Model], roots: set[str]) -> list[Model]:
 
 
 def _run_models(
-    con: duckdb.DuckDBPyConnection, schema: str, models: list[Model], console: Console
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    models: list[Model],
+    console: Console,
+    *,
+    commit_each: bool = False,
 ) -> None:
+    """Create `models` in `schema`, in the caller's transaction, or (`commit_each`)
+    each in a transaction of its own."""
     refresh = incremental.declarations(models)
     for model in models:
         t0 = time.perf_counter()
+        if commit_each:
+            con.execute("begin transaction")
         _run_model(con, schema, model, refresh)
+        if commit_each:
+            con.execute("commit")
+            pause_at("between_models")
         console.print(
             f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
             highlight=False,
@@ -191,8 +210,9 @@ def _test_and_quarantine(
     """Run the data tests; quarantine the tickets that fail one and run the models
     that read the quarantine again, until every test passes. Raises BuildError on a
     structural failure, or when quarantining does not make the tests pass."""
-    with_tickets = ticket_models(con, schema)
-    rerun = _downstream(models, {m.name for m in models if QUARANTINE_TABLE in m.sql})
+    with_tickets = ticket_models(con, schema) - {BUILD_QUARANTINE}
+    held_in = build_quarantine(schema)
+    rerun = _downstream(models, {m.name for m in models if BUILD_QUARANTINE in m.sql})
     current = tests
     for attempt in range(MAX_QUARANTINE_RERUNS + 1):
         failures = _run_tests(con, current)
@@ -202,10 +222,10 @@ def _test_and_quarantine(
             raise _fail(failures, len(tests))
         if attempt == MAX_QUARANTINE_RERUNS:
             raise _fail(failures, len(tests), f" after quarantining tickets {attempt} times")
-        new = quarantine(con, build_id, [f.test for f in failures if f.test is not None])
+        new = quarantine(con, build_id, [f.test for f in failures if f.test is not None], held_in)
         if new <= 0:
             raise _fail(failures, len(tests), " on rows that name no ticket to quarantine")
-        held = quarantined_count(con)
+        held = quarantined_count(con, held_in)
         total = int(con.execute(f"select count(*) from {schema}.stg_tickets").fetchall()[0][0])
         if held > max(MAX_QUARANTINE_TICKETS, MAX_QUARANTINE_SHARE * total):
             raise _fail(
@@ -223,7 +243,9 @@ def _test_and_quarantine(
         for model in reversed(rerun):
             con.execute(f"drop table {schema}.{model.name}")
         _run_models(con, schema, rerun, console)
-        current = [t.scoped(scope_sql(t.model)) if t.model in with_tickets else t for t in tests]
+        current = [
+            t.scoped(scope_sql(t.model, held_in)) if t.model in with_tickets else t for t in tests
+        ]
 
 
 def _publish(con: duckdb.DuckDBPyConnection, schema: str, models: list[Model]) -> None:
@@ -269,6 +291,34 @@ def _prepare(
     macros = macros_sql(sql_dir)
     if macros:
         con.execute(macros)
+
+
+def _start_full(
+    con: duckdb.DuckDBPyConnection, config: Config, db_path: Path | str, sql_dir: Path
+) -> str:
+    """Commit what a full build starts from: its inputs (seeds, journals, macros) and
+    its schema, empty but for an empty quarantine list. Returns the schema."""
+    con.execute("begin transaction")
+    try:
+        schema = f"build_{_next_build_id(con)}"
+        _prepare(con, config, db_path, sql_dir)
+        # left by a build killed before its commit (the number of a committed build
+        # is recorded in meta.builds, so this one never was)
+        con.execute(f"drop schema if exists {schema} cascade")
+        con.execute(f"create schema {schema}")
+        create_build_quarantine(con, schema)
+        con.execute("commit")
+    except BaseException:
+        _rollback(con)
+        raise
+    return schema
+
+
+def _drop_unpublished(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Remove the schema of a full build that failed (after its rollback); should
+    that fail too, the next build removes it."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute(f"drop schema if exists {schema} cascade")
 
 
 def _incremental_error(exc: duckdb.Error) -> BuildError:
@@ -375,6 +425,7 @@ def run_build(
         con.close()
         raise
     run: incremental.Run | None = None
+    unpublished: str | None = None  # a full build's schema, until its commit
     try:
         apply_memory_limit(con)
         # No model's rows are in any order (readers sort): without this, a parallel
@@ -382,6 +433,10 @@ def run_build(
         con.execute("set preserve_insertion_order = false")
         if not full:
             run = _try_incremental(con, config, db_path, sql_dir, models, tests, sql_fp, console)
+        if run is None:
+            unpublished = _start_full(con, config, db_path, sql_dir)
+            con.execute(f"set search_path = '{unpublished},main'")
+            _run_models(con, unpublished, models, console, commit_each=True)
         con.execute("begin transaction")
         build_id = _next_build_id(con)
         if run is not None:
@@ -394,13 +449,10 @@ def run_build(
             _timed(console, "merge", t0)
         else:
             schema = f"build_{build_id}"
-            _prepare(con, config, db_path, sql_dir)
-            con.execute(f"delete from {QUARANTINE_TABLE}")
-            con.execute(f"create schema {schema}")
-            con.execute(f"set search_path = '{schema},main'")
-            _run_models(con, schema, models, console)
+            assert schema == unpublished  # nothing recorded a build in between
             t0 = time.perf_counter()
             _test_and_quarantine(con, schema, build_id, models, tests, console)
+            publish_quarantine(con, schema)
             _timed(console, "data tests", t0)
         t0 = time.perf_counter()
         con.execute("reset search_path")
@@ -423,9 +475,12 @@ def run_build(
         )
         pause_at("before_commit")
         con.execute("commit")
+        unpublished = None
         _timed(console, "commit", t0)
     except BaseException:
         _rollback(con)
+        if unpublished is not None:
+            _drop_unpublished(con, unpublished)
         incremental.detach_delta(con)
         con.close()
         raise

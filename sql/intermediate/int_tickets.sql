@@ -1,7 +1,8 @@
 -- Every ticket seen in either input, with its attributes and its source system.
 -- A ticket known only from events belongs to the default partner. Tickets the
--- build quarantined (meta.quarantine: they failed a data test) are left out here,
--- so that no model after this one sees them.
+-- build quarantined (quarantined_tickets, the build's own list beside its models:
+-- they failed a data test) are left out here, so that no model after this one
+-- sees them.
 -- incremental: by ticket_id
 -- test unique: ticket_id
 -- test not_null: ticket_id, partner
@@ -23,7 +24,7 @@ settings as (
 ),
 
 quarantine as (
-    select * from meta.quarantine
+    select * from quarantined_tickets
 ),
 
 event_tickets as (

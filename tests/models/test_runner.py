@@ -101,6 +101,42 @@ def test_broken_model_names_itself(tmp_path):
     assert con.execute("select count(*) from meta.builds").fetchall() == [(0,)]
 
 
+def test_a_failed_full_build_keeps_the_quarantine_and_removes_its_models(tmp_path):
+    """Build 1 quarantines Q (priority P9). A full build whose kpi_weekly is broken
+    has committed every model before it, each on its own: it fails, and leaves the
+    published build, its quarantine list and the schemas as they were."""
+    db = tmp_path / "t.duckdb"
+    load(db, TICKETS)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
+            "_line) values ('Q', 'acme', 'P9', 1, 'tickets.csv', 9)"
+        )
+    assert run_build(db, Config()).quarantined_tickets == 1
+
+    def state() -> tuple[list, list, list]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return (
+                con.execute("select build_id, ticket_id, model from meta.quarantine").fetchall(),
+                con.execute("select build_id from meta.builds").fetchall(),
+                con.execute(
+                    "select schema_name from information_schema.schemata "
+                    "where schema_name like 'build%' order by all"
+                ).fetchall(),
+            )
+
+    published = ([(1, "Q", "stg_tickets")], [(1,)], [("build_1",)])
+    assert state() == published
+    sql = _copy_sql(tmp_path)
+    (sql / "marts" / "kpi_weekly.sql").write_text("select no_such_column from kpi_facts")
+    with pytest.raises(BuildError, match=r"model kpi_weekly \(kpi_weekly.sql\) failed"):
+        run_build(db, Config(), sql_dir=sql, full=True)
+    assert state() == published
+    # the next build makes its list afresh: Q is still set aside, by build 2
+    assert run_build(db, Config(), full=True).quarantined_tickets == 1
+    assert state() == ([(2, "Q", "stg_tickets")], [(1,), (2,)], [("build_2",)])
+
+
 def test_rebuild_replaces_the_previous_build(tmp_path):
     db = tmp_path / "t.duckdb"
     build(db, TICKETS).close()
