@@ -266,3 +266,13 @@ def test_what_makes_a_build_full_is_said(tmp_path: Path):
     mode, said = build(changed)
     assert mode == "full" and "the configuration changed" in said
     assert build(changed)[0] == "incremental"
+    # A reopened, and N, a ticket known only from its events: 2 of 6 + 1 tickets
+    new_events = LATER_EVENTS + "N,2024-03-19T09:00:00Z,1,SD,L1,ann,New\n"
+    run_ingest([_write(tmp_path, "e2.csv", EVENTS_HEADER, new_events)], db, progress=False)
+    mode, said = build(changed)
+    assert mode == "incremental" and "2 of 7 tickets changed since build 5" in said
+    # four new tickets: 4 of 11 is more than a build refreshes
+    four = "".join(f"M{i},2024-03-19T09:00:00Z,1,SD,L1,ann,New\n" for i in range(4))
+    run_ingest([_write(tmp_path, "e3.csv", EVENTS_HEADER, four)], db, progress=False)
+    mode, said = build(changed)
+    assert mode == "full" and "4 of 11 tickets changed: a full build is as fast" in said
