@@ -186,8 +186,7 @@ create table if not exists meta.review_sample_items (
     primary key (sample_id, escalation_id)
 );
 create table if not exists raw.tickets (
-    {_columns_sql({k: v for k, v in TICKET_COLUMNS.items() if k != "updated_at"},
-                  LINEAGE_COLUMNS)}
+    {_columns_sql({k: v for k, v in TICKET_COLUMNS.items() if k != "updated_at"}, LINEAGE_COLUMNS)}
 );
 alter table raw.tickets add column if not exists updated_at timestamptz;
 create table if not exists raw.events (
@@ -265,6 +264,19 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     refuses new work on a connection with an unfinished result)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """`frame` as the view `name`, for one scan, through the Arrow C stream
+    interface: `con.register(name, frame)` converts it with pyarrow, whose import is
+    half a second of every build. A column of nulls alone (polars' Null type, which
+    the stream exports without the validity bitmap DuckDB requires) comes as text."""
+    import polars as pl
+
+    nulls = [c for c, dtype in frame.schema.items() if dtype == pl.Null]
+    if nulls:
+        frame = frame.with_columns(pl.col(nulls).cast(pl.String))
+    con.register(name, frame.__arrow_c_stream__())
 
 
 def polars_frame(rel: duckdb.DuckDBPyRelation) -> pl.DataFrame:

@@ -89,3 +89,16 @@ def test_help_loads_no_data_library(tmp_path: Path):
     out, loaded = loaded_by(["--help"], cwd=tmp_path)
     assert "kpis" in out
     assert not among(loaded, NOT_FOR_HELP), f"`tierlens --help` loads {among(loaded, NOT_FOR_HELP)}"
+
+
+def test_build_loads_no_arrow_or_dataframe_library(tmp_path: Path):
+    """Seeds and journals reach DuckDB through the Arrow C stream: registering a
+    polars frame as it is imports pyarrow, half a second of every build."""
+    db = tmp_path / "t.duckdb"
+    build(db, handmade()).close()
+    _, loaded = loaded_by(
+        ["build", "--db", str(db)], ["build", "--db", str(db), "--full"], cwd=tmp_path
+    )
+    assert "pipelines.models.runner" in loaded  # the probe saw the builds
+    unwanted = {"pyarrow", "pandas", "streamlit", "plotly"}
+    assert not among(loaded, unwanted), f"`tierlens build` loads {among(loaded, unwanted)}"

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipelines.db import DatabaseBusy, connect
+from pipelines.db import DatabaseBusy, connect, register_frame
 
 Event = Literal["signed_in", "denied", "report"]
 COLUMNS: tuple[str, ...] = (
@@ -98,7 +98,7 @@ def insert(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     """Add the events not stored yet; returns how many were new."""
     if frame.is_empty():
         return 0
-    con.register("_access_events", frame.select(COLUMNS))
+    register_frame(con, "_access_events", frame.select(COLUMNS))
     try:
         before: int = con.execute("select count(*) from meta.access_log").fetchall()[0][0]
         con.execute(

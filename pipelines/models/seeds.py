@@ -13,6 +13,7 @@ import polars as pl
 
 from pipelines.calendars import days_frame, intervals_frame
 from pipelines.config import Config
+from pipelines.db import register_frame
 from pipelines.metrics import METRICS
 from pipelines.metrics.sql import facts
 
@@ -213,7 +214,7 @@ def write_seeds(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
     con.execute("create schema if not exists config")
     names = []
     for name, frame in _tables(config, _data_days(con)).items():
-        con.register("_seed_frame", frame)
+        register_frame(con, "_seed_frame", frame)
         con.execute(f"create or replace table config.{name} as select * from _seed_frame")
         con.unregister("_seed_frame")
         names.append(name)

@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipelines.db import DatabaseBusy, connect
+from pipelines.db import DatabaseBusy, connect, register_frame
 from pipelines.errors import InputError
 
 Decision = Literal["yes", "no", "unsure"]
@@ -105,7 +105,7 @@ def insert(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict]) -> int:
     if not verdicts:
         return 0
     frame = pl.DataFrame([v.model_dump() for v in verdicts]).select(COLUMNS)
-    con.register("_verdicts", frame)
+    register_frame(con, "_verdicts", frame)
     try:
         before: int = con.execute("select count(*) from meta.review_verdicts").fetchall()[0][0]
         con.execute(
