@@ -112,10 +112,12 @@ def in_keys(column: str, keys: str) -> str:
 class SnapshotDelta:
     """What `publish_snapshot` needs to refresh the previous snapshot instead of
     copying everything: the build it was made from, and for each table refreshed
-    `by` a key, the key column and the table of keys whose rows changed."""
+    `by` a key, the key column, the table of keys whose rows changed and the table
+    of their rows now (what the build merged: reading them there spares a scan of
+    the whole published table)."""
 
     base_build: int
-    by: dict[str, tuple[str, str]]
+    by: dict[str, tuple[str, str, str]]
 
 
 def serving_dir(db_path: Path | str) -> Path:
@@ -237,13 +239,9 @@ def _refresh_tables(
     an incremental build refreshed, every other copied table whole."""
     for name in COPIED_MARTS:
         if name in delta.by:
-            column, keys = delta.by[name]
-            where = in_keys(column, keys)
-            con.execute(f"delete from {dst}.analytics.{name} where {where}")
-            con.execute(
-                f"insert into {dst}.analytics.{name} "
-                f"select * from {src}.analytics.{name} where {where}"
-            )
+            column, keys, rows = delta.by[name]
+            con.execute(f"delete from {dst}.analytics.{name} where {in_keys(column, keys)}")
+            con.execute(f"insert into {dst}.analytics.{name} select * from {rows}")
         else:
             con.execute(f"drop table {dst}.analytics.{name}")
             _copy_mart(con, src, dst, name)

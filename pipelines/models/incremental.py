@@ -430,9 +430,10 @@ class Run:
         by = {}
         for name, refresh in self.refresh.items():
             if by_ticket(refresh):
-                by[name] = (TICKET_KEY, f"{DELTA}.main.{TOUCHED}")
+                by[name] = (TICKET_KEY, f"{DELTA}.main.{TOUCHED}", f"{DELTA}.main.{name}")
             elif refresh is not None and refresh.kind == "by":
-                by[name] = (refresh.key[0], f"{DELTA}.main._keys_{refresh.key[0]}")
+                column = refresh.key[0]
+                by[name] = (column, f"{DELTA}.main._keys_{column}", f"{DELTA}.by_{column}.{name}")
         return SnapshotDelta(self.plan.base_build, by)
 
     def merge(self) -> None:
