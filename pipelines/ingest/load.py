@@ -24,15 +24,15 @@ from pipelines.ingest.readers import sql_str
 
 # DuckDB may use 80% of the RAM by default; a large ingest or build then grows the
 # process to many gigabytes (9 GB for a million tickets) where it could spill to
-# disk instead. Not lower: a build's new tables stay in its transaction until the
-# commit, and at 10M tickets under a 1.5 GB cap int_tickets could not pin what it
-# needed (docs/performance.md). TIERLENS_MEMORY_LIMIT (a DuckDB size, e.g. "6GB",
-# or "1.5GB" for up to a million tickets on a small machine) overrides this.
-DEFAULT_MEMORY_LIMIT_GB = 3.0
+# disk instead. Under 1.5 GB a million tickets peak below 2 GB and ten million
+# still complete, since a full build commits each model on its own (a single
+# transaction held every new table: int_tickets failed at 10M; docs/performance.md).
+# TIERLENS_MEMORY_LIMIT (a DuckDB size, e.g. "6GB") overrides this.
+DEFAULT_MEMORY_LIMIT_GB = 1.5
 
 
 def apply_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
-    """Cap DuckDB's memory at 3 GB (or 80% of a smaller RAM), spilling beyond it."""
+    """Cap DuckDB's memory at 1.5 GB (or 80% of a smaller RAM), spilling beyond it."""
     limit = os.environ.get("TIERLENS_MEMORY_LIMIT")
     if not limit:
         try:
