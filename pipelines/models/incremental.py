@@ -106,10 +106,19 @@ def declaration(model: Model) -> Refresh | None:
 
 def declarations(models: list[Model]) -> dict[str, Refresh | None]:
     found = {m.name: declaration(m) for m in models}
+    keyed: dict[str, str] = {}
     for model in models:
         refresh = found[model.name]
         if refresh is None or refresh.kind != "by" or refresh.key == (TICKET_KEY,):
             continue
+        # the keys to refresh are gathered as the models upstream run, and a
+        # second model by the same key could run before they are all known
+        first = keyed.setdefault(refresh.key[0], model.name)
+        if first != model.name:
+            raise BuildError(
+                f"{model.path}: `incremental: by {refresh.key[0]}` is already declared by "
+                f"{first}; one model per key column can be refreshed that way"
+            )
         upstream = [d for d in model.depends_on if by_ticket(found.get(d))]
         if not upstream:
             raise BuildError(

@@ -276,3 +276,36 @@ def test_what_makes_a_build_full_is_said(tmp_path: Path):
     run_ingest([_write(tmp_path, "e3.csv", EVENTS_HEADER, four)], db, progress=False)
     mode, said = build(changed)
     assert mode == "full" and "4 of 11 tickets changed: a full build is as fast" in said
+
+
+@pytest.mark.parametrize(
+    ("model", "declared", "message"),
+    [
+        (
+            "serving/tier_paths.sql",
+            "by week_start",
+            r"kpi_weekly.sql: `incremental: by week_start` is already declared by tier_paths",
+        ),
+        (
+            "serving/dq_unmapped_groups.sql",
+            "by partner",
+            r"dq_unmapped_groups.sql: `incremental: by partner` needs a model refreshed by",
+        ),
+    ],
+)
+def test_a_declaration_the_refresh_cannot_keep_stops_the_build(
+    tmp_path: Path, model: str, declared: str, message: str
+):
+    import re
+    import shutil
+
+    from pipelines.errors import BuildError
+    from pipelines.models.graph import SQL_DIR
+
+    sql = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql)
+    path = sql / model
+    text = re.sub(r"^-- incremental: .*\n", "", path.read_text(), flags=re.MULTILINE)
+    path.write_text(f"-- incremental: {declared}\n{text}")
+    with pytest.raises(BuildError, match=message):
+        run_build(tmp_path / "t.duckdb", Config(), sql_dir=sql)
