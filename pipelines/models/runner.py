@@ -2,13 +2,14 @@
 
 A full build creates its models in a fresh schema `build_N`, each model in a
 transaction of its own (so that DuckDB need not hold every new table until one
-commit: a 10M-ticket build fits under a small memory cap). Nothing reads that
-schema until the last transaction, which runs the data tests and, only when they
-all pass, points the views in `analytics` at it, replaces the quarantine list and
-records the build. A ticket that fails a data test is quarantined and the models
-after int_tickets run again without it (see quarantine.py); any other failure drops
-the schema: readers keep the last good build. A build killed on the way leaves the
-schema behind, unread; the next build removes it.
+commit: a 10M-ticket build fits under a small memory cap), then runs the data tests
+on them. A ticket that fails a data test goes on the build's quarantine list and
+the models after int_tickets run again without it (see quarantine.py). Nothing
+reads that schema until, every test passed, one last transaction points the views
+in `analytics` at it, replaces meta.quarantine with the build's list and records
+the build. Any failure before drops the schema: readers keep the last good build.
+A build killed on the way leaves the schema behind, unread; the next build removes
+it.
 
 The build is then published for readers: `publish_snapshot` writes the serving
 snapshot and swaps `current.json`, the one commit point every reader (dashboard,
@@ -136,7 +137,7 @@ def _run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[Fa
     """The failures of `tests`, in order. The tests of a model are counted in one
     query (one scan for all its row-level tests); only a test with failing rows is
     run on its own, for the rows to show. A batch that cannot run is reported as
-    such, and ends the tests: DuckDB aborts the transaction on any error."""
+    such, and ends the tests."""
     by_model: dict[str, list[DataTest]] = {}
     for test in tests:
         by_model.setdefault(test.model, []).append(test)
@@ -162,24 +163,17 @@ def _downstream(models: list[Model], roots: set[str]) -> list[Model]:
 
 
 def _run_models(
-    con: duckdb.DuckDBPyConnection,
-    schema: str,
-    models: list[Model],
-    console: Console,
-    *,
-    commit_each: bool = False,
+    con: duckdb.DuckDBPyConnection, schema: str, models: list[Model], console: Console
 ) -> None:
-    """Create `models` in `schema`, in the caller's transaction, or (`commit_each`)
-    each in a transaction of its own."""
+    """Create `models` in `schema` (a full build's, that nothing reads yet), each in
+    a transaction of its own."""
     refresh = incremental.declarations(models)
     for model in models:
         t0 = time.perf_counter()
-        if commit_each:
-            con.execute("begin transaction")
+        con.execute("begin transaction")
         _run_model(con, schema, model, refresh)
-        if commit_each:
-            con.execute("commit")
-            pause_at("between_models")
+        con.execute("commit")
+        pause_at("between_models")
         console.print(
             f"  [dim]{model.layer:<12}[/] {model.name:<28} {time.perf_counter() - t0:6.2f}s",
             highlight=False,
@@ -295,12 +289,14 @@ def _prepare(
 
 def _start_full(
     con: duckdb.DuckDBPyConnection, config: Config, db_path: Path | str, sql_dir: Path
-) -> str:
+) -> tuple[int, str]:
     """Commit what a full build starts from: its inputs (seeds, journals, macros) and
-    its schema, empty but for an empty quarantine list. Returns the schema."""
+    its schema, empty but for an empty quarantine list. Returns its number and schema
+    (no other process can record a build before it: the file has one writer)."""
     con.execute("begin transaction")
     try:
-        schema = f"build_{_next_build_id(con)}"
+        build_id = _next_build_id(con)
+        schema = f"build_{build_id}"
         _prepare(con, config, db_path, sql_dir)
         # left by a build killed before its commit (the number of a committed build
         # is recorded in meta.builds, so this one never was)
@@ -311,7 +307,7 @@ def _start_full(
     except BaseException:
         _rollback(con)
         raise
-    return schema
+    return build_id, schema
 
 
 def _drop_unpublished(con: duckdb.DuckDBPyConnection, schema: str) -> None:
@@ -434,13 +430,16 @@ def run_build(
         if not full:
             run = _try_incremental(con, config, db_path, sql_dir, models, tests, sql_fp, console)
         if run is None:
-            unpublished = _start_full(con, config, db_path, sql_dir)
-            con.execute(f"set search_path = '{unpublished},main'")
-            _run_models(con, unpublished, models, console, commit_each=True)
+            build_id, schema = _start_full(con, config, db_path, sql_dir)
+            unpublished = schema
+            con.execute(f"set search_path = '{schema},main'")
+            _run_models(con, schema, models, console)
+            t0 = time.perf_counter()
+            _test_and_quarantine(con, schema, build_id, models, tests, console)
+            _timed(console, "data tests", t0)
         con.execute("begin transaction")
-        build_id = _next_build_id(con)
         if run is not None:
-            schema = run.plan.schema
+            build_id, schema = _next_build_id(con), run.plan.schema
             t0 = time.perf_counter()
             try:
                 run.merge()
@@ -448,12 +447,7 @@ def run_build(
                 raise _incremental_error(exc) from exc
             _timed(console, "merge", t0)
         else:
-            schema = f"build_{build_id}"
-            assert schema == unpublished  # nothing recorded a build in between
-            t0 = time.perf_counter()
-            _test_and_quarantine(con, schema, build_id, models, tests, console)
             publish_quarantine(con, schema)
-            _timed(console, "data tests", t0)
         t0 = time.perf_counter()
         con.execute("reset search_path")
         _publish(con, schema, models)
