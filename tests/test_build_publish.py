@@ -140,6 +140,19 @@ def copy_db(db: Path, folder: Path) -> Path:
     return target
 
 
+def with_bad_ticket(base: Path, folder: Path, ticket_id: str, priority: str) -> Path:
+    """A copy of `base` with one more ticket, as an adapter could let it through: a
+    priority the data tests refuse, so the next build quarantines it."""
+    db = copy_db(base, folder)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
+            "_line) values (?, 'acme', ?, 2, 'tickets.csv', 9)",
+            [ticket_id, priority],
+        )
+    return db
+
+
 def kill_build_at(db: Path, point: str, cwd: Path) -> None:
     """Start `tierlens build`, wait until it pauses at `point`, kill it (SIGKILL)."""
     proc = subprocess.Popen(
@@ -206,12 +219,7 @@ def test_a_quarantined_ticket_is_shown_as_text_everywhere(base: Path, tmp_path: 
     """A ticket an adapter let through with priority P9 and an id that looks like
     markup: the build publishes the other 4 with a warning naming it, reconcile and
     the dashboard list it."""
-    db = copy_db(base, tmp_path)
-    with duckdb.connect(str(db)) as con:
-        con.execute(
-            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
-            "_line) values ('[bold]Q1[/bold] :smile:', 'acme', 'P9', 2, 'tickets.csv', 9)"
-        )
+    db = with_bad_ticket(base, tmp_path, "[bold]Q1[/bold] :smile:", "P9")
     out = ok(tierlens("build", "--db", db, cwd=tmp_path))
     assert "warning: 1 ticket quarantined: it failed a data test" in out
     assert "[bold]Q1[/bold] :smile:: stg_tickets: accepted_values priority in" in out
@@ -253,12 +261,7 @@ def test_a_build_killed_among_its_models_changes_nothing_readers_see(
     quarantine is always tested again) commits its models one by one and is killed
     after the first: every reader, reconcile's accounting and the quarantine list
     stay on build 2; the next build removes what build 3 left."""
-    db = copy_db(base, tmp_path)
-    with duckdb.connect(str(db)) as con:
-        con.execute(
-            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
-            "_line) values ('Q3', 'acme', 'P9', 2, 'tickets.csv', 9)"
-        )
+    db = with_bad_ticket(base, tmp_path, "Q3", "P9")
     ok(tierlens("build", "--db", db, cwd=tmp_path))
     on_build_2 = (2, 4, 2, "0.25,1.0,4.0")
     assert readers(db, tmp_path) == on_build_2
@@ -286,12 +289,7 @@ def test_the_quality_page_lists_quarantined_tickets(
 ) -> None:
     from tests.dashboard.conftest import app_test, open_page
 
-    db = copy_db(base, tmp_path)
-    with duckdb.connect(str(db)) as con:
-        con.execute(
-            "insert into raw.tickets (ticket_id, partner, priority, _batch_id, _source_file, "
-            "_line) values ('**Q2**', 'acme', 'urgent', 2, 'tickets.csv', 9)"
-        )
+    db = with_bad_ticket(base, tmp_path, "**Q2**", "urgent")
     ok(tierlens("build", "--db", db, cwd=tmp_path))
     at = open_page(app_test(db, monkeypatch), "quality")
     assert not at.exception, [e.value for e in at.exception]
