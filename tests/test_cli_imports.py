@@ -92,7 +92,7 @@ def test_help_loads_no_data_library(tmp_path: Path):
 
 
 def test_build_loads_no_arrow_or_dataframe_library(tmp_path: Path):
-    """Seeds and journals reach DuckDB through the Arrow C stream: registering a
+    """Seeds (and journal entries) reach DuckDB through the Arrow C stream: registering a
     polars frame as it is imports pyarrow, half a second of every build."""
     db = tmp_path / "t.duckdb"
     build(db, handmade()).close()
