@@ -212,16 +212,16 @@ def plan(con: duckdb.DuckDBPyConnection, sql_fp: str, config_fp: str) -> Plan:
     ).fetchall()[0][0]
     if not exists:
         raise FullBuildNeeded(f"the tables of build {build_id} are gone")
+    if last_sql != sql_fp:
+        raise FullBuildNeeded(f"the models changed since build {build_id}")
+    if last_config != config_fp:
+        raise FullBuildNeeded(f"the configuration changed since build {build_id}")
     if not con.execute(
         "select count(*) from information_schema.tables where table_catalog = "
         "current_database() and table_schema = ? and table_name = 'int_tickets'",
         [schema],
     ).fetchall()[0][0]:
         raise FullBuildNeeded(f"build {build_id} has no int_tickets to count its tickets")
-    if last_sql != sql_fp:
-        raise FullBuildNeeded(f"the models changed since build {build_id}")
-    if last_config != config_fp:
-        raise FullBuildNeeded(f"the configuration changed since build {build_id}")
     since = -1 if last_batch is None else int(last_batch)
     con.execute(
         f"""create or replace temp table {TOUCHED} as
