@@ -412,6 +412,12 @@ def run_build(
         _refuse_stale_metric_models(sql_dir)
     models = discover(sql_dir)
     incremental.declarations(models)  # a declaration it cannot read stops the build
+    reserved = [m for m in models if m.name == BUILD_QUARANTINE]
+    if reserved:
+        raise BuildError(
+            f"{reserved[0].path}: {BUILD_QUARANTINE} is the name of the build's quarantine "
+            "list, beside the models: give the model another name"
+        )
     tests = [t for m in models for t in parse_tests(m.name, m.sql)]
     sql_fp = incremental.sql_fingerprint(models, sql_dir)
     con = connect(require_database(db_path))

@@ -137,6 +137,15 @@ def test_a_failed_full_build_keeps_the_quarantine_and_removes_its_models(tmp_pat
     assert state() == ([(2, "Q", "stg_tickets")], [(1,), (2,)], [("build_2",)])
 
 
+def test_a_model_cannot_take_the_name_of_the_quarantine_list(tmp_path):
+    db = tmp_path / "t.duckdb"
+    load(db, TICKETS)
+    sql = _copy_sql(tmp_path)
+    (sql / "marts" / "quarantined_tickets.sql").write_text("select 1 as ticket_id")
+    with pytest.raises(BuildError, match=r"quarantined_tickets.sql: quarantined_tickets is the"):
+        run_build(db, Config(), sql_dir=sql)
+
+
 def test_rebuild_replaces_the_previous_build(tmp_path):
     db = tmp_path / "t.duckdb"
     build(db, TICKETS).close()
