@@ -62,6 +62,21 @@ def _copy_sql(tmp_path: Path) -> Path:
     return sql
 
 
+def _with_model(tmp_path: Path, relative: str, text: str) -> Path:
+    """A copy of the models in which the file `relative` (under sql/) reads `text`."""
+    sql = _copy_sql(tmp_path)
+    (sql / relative).write_text(text)
+    return sql
+
+
+BROKEN_KPI_WEEKLY = ("marts/kpi_weekly.sql", "select no_such_column from kpi_facts")
+# the schemas of the builds in the database (published, or left by a failed build)
+BUILD_SCHEMAS = (
+    "select schema_name from information_schema.schemata "
+    "where schema_name like 'build%' order by all"
+)
+
+
 def test_failing_data_test_keeps_the_published_build(tmp_path):
     """A failing test on a model without tickets (kpi_weekly) is structural."""
     db = tmp_path / "t.duckdb"
@@ -84,17 +99,13 @@ def test_failing_data_test_keeps_the_published_build(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select build_id from meta.builds").fetchall() == [(1,)]
     assert con.execute("select count(*) from analytics.fct_tickets").fetchall() == [(2,)]
-    schemas = con.execute(
-        "select schema_name from information_schema.schemata where schema_name like 'build%'"
-    ).fetchall()
-    assert schemas == [("build_1",)]
+    assert con.execute(BUILD_SCHEMAS).fetchall() == [("build_1",)]
 
 
 def test_broken_model_names_itself(tmp_path):
     db = tmp_path / "t.duckdb"
     load(db, TICKETS)
-    sql = _copy_sql(tmp_path)
-    (sql / "marts" / "kpi_weekly.sql").write_text("select no_such_column from kpi_facts")
+    sql = _with_model(tmp_path, *BROKEN_KPI_WEEKLY)
     with pytest.raises(BuildError, match=r"model kpi_weekly \(kpi_weekly.sql\) failed"):
         run_build(db, Config(), sql_dir=sql)
     con = duckdb.connect(str(db), read_only=True)
@@ -119,16 +130,12 @@ def test_a_failed_full_build_keeps_the_quarantine_and_removes_its_models(tmp_pat
             return (
                 con.execute("select build_id, ticket_id, model from meta.quarantine").fetchall(),
                 con.execute("select build_id from meta.builds").fetchall(),
-                con.execute(
-                    "select schema_name from information_schema.schemata "
-                    "where schema_name like 'build%' order by all"
-                ).fetchall(),
+                con.execute(BUILD_SCHEMAS).fetchall(),
             )
 
     published = ([(1, "Q", "stg_tickets")], [(1,)], [("build_1",)])
     assert state() == published
-    sql = _copy_sql(tmp_path)
-    (sql / "marts" / "kpi_weekly.sql").write_text("select no_such_column from kpi_facts")
+    sql = _with_model(tmp_path, *BROKEN_KPI_WEEKLY)
     with pytest.raises(BuildError, match=r"model kpi_weekly \(kpi_weekly.sql\) failed"):
         run_build(db, Config(), sql_dir=sql, full=True)
     assert state() == published
@@ -140,8 +147,7 @@ def test_a_failed_full_build_keeps_the_quarantine_and_removes_its_models(tmp_pat
 def test_a_model_cannot_take_the_name_of_the_quarantine_list(tmp_path):
     db = tmp_path / "t.duckdb"
     load(db, TICKETS)
-    sql = _copy_sql(tmp_path)
-    (sql / "marts" / "quarantined_tickets.sql").write_text("select 1 as ticket_id")
+    sql = _with_model(tmp_path, "marts/quarantined_tickets.sql", "select 1 as ticket_id")
     with pytest.raises(BuildError, match=r"quarantined_tickets.sql: quarantined_tickets is the"):
         run_build(db, Config(), sql_dir=sql)
 
@@ -152,10 +158,7 @@ def test_rebuild_replaces_the_previous_build(tmp_path):
 
     def schemas() -> list[tuple[str]]:
         with duckdb.connect(str(db), read_only=True) as con:
-            return con.execute(
-                "select schema_name from information_schema.schemata "
-                "where schema_name like 'build%'"
-            ).fetchall()
+            return con.execute(BUILD_SCHEMAS).fetchall()
 
     # nothing changed: an incremental build, on the tables of build 1
     summary = run_build(db, Config())
