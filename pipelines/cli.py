@@ -360,8 +360,8 @@ def metrics_generate(
         bool, typer.Option("--check", help="change nothing; exit 1 if a file is out of date")
     ] = False,
 ) -> None:
-    """Write the files generated from pipelines/metrics/registry.py: the kpi_facts and
-    kpi_weekly models and the catalogue table of docs/metrics.md."""
+    """Write the files generated from pipelines/metrics/registry.py: the kpi_facts,
+    kpi_fact_cells and kpi_weekly models and the catalogue table of docs/metrics.md."""
     from pipelines.metrics.catalogue import PROJECT, generate
 
     changed = generate(check=check)

@@ -1,12 +1,12 @@
 """The KPI table for scripts: `tierlens kpis` and `tierlens export`.
 
-Aggregates `analytics.kpi_facts` by any combination of dimensions and weeks with
-the query the `kpi_weekly` model is generated from (pipelines/metrics/sql.py,
-`aggregate_sql`), judged against the same `kpi_targets`, so the command line, the
-export and the dashboard agree to the last digit. Like
-the dashboard and the report, it reads the serving snapshot that `current.json`
-names (pipelines/serving.py), so all of them show the same build, whenever a build
-is running or was interrupted.
+Aggregates the KPI cases (`analytics.kpi_fact_cells`: kpi_facts summed by week,
+dimensions and fact) by any combination of dimensions and weeks with the query the
+`kpi_weekly` model is generated from (pipelines/metrics/sql.py, `aggregate_sql`),
+judged against the same `kpi_targets`, so the command line, the export and the
+dashboard agree to the last digit. Like the dashboard and the report, it reads the
+serving snapshot that `current.json` names (pipelines/serving.py), so all of them
+show the same build, whenever a build is running or was interrupted.
 """
 
 from __future__ import annotations

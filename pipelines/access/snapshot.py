@@ -9,7 +9,7 @@ in the file. The rules, table by table:
 - a table with `ticket_id`: the rows of the scope's tickets;
 - kpi_targets and the config tables naming partners or clients: the rows for the
   scope's partners (and client) and the defaults; the calendars its tickets use;
-- kpi_weekly: recomputed from the scope's kpi_facts by the model's own SQL, so an
+- kpi_weekly: recomputed from the scope's kpi_fact_cells by the model's own SQL, so an
   "overall" row is the scope's overall, never everyone's;
 - anything else (ingest batches, rejected lines, notices, the quarantine, the access
   log, the unknown-status counts): empty. A table nobody classified stays empty:

@@ -5,7 +5,8 @@ names a table of the build and the rows it contributes (resolved tickets,
 escalations), with the column that holds each *dimension*; a *metric* is a
 statistic over the cases of one fact model, written as SQL expressions over that
 table's columns. The declarations themselves are in registry.py; sql.py turns
-them into the kpi_facts and kpi_weekly models and the `tierlens kpis` query.
+them into the kpi_facts, kpi_fact_cells and kpi_weekly models and the `tierlens
+kpis` query.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 This file is the metric layer: each `Metric(...)` below is the whole KPI (its SQL,
 its default target, its label and unit). `make metrics` writes everything that
-follows from it: the models sql/marts/kpi_facts.sql and sql/marts/kpi_weekly.sql
-and the catalogue table of docs/metrics.md. The build stops when those are out of
+follows from it: the models sql/marts/kpi_facts.sql, kpi_fact_cells.sql and
+kpi_weekly.sql and the catalogue table of docs/metrics.md. The build stops when those are out of
 step with this file. How to add a KPI: docs/metrics.md, "Adding a KPI".
 
 Expressions are DuckDB SQL over the columns of the fact model's table

@@ -1,15 +1,16 @@
 """A full build of a `by <key>` model in batches of its key, when its input is large.
 
-A model declared `-- incremental: by <key>` (kpi_weekly: by week_start) promises
-that its rows for a key read only its inputs' rows with that key: that is what
-lets a refresh recompute the touched weeks alone. A full build uses the same
-promise to bound memory. kpi_weekly's medians keep every value they are given
-until the group is complete, for seven groupings at once, and a quantile cannot
-spill to disk: at 10M tickets under the 3 GB cap that aggregation filled the
-disk instead of finishing. Run over a batch of weeks at a time (each batch at
-most BATCH_ROWS input rows), the model holds one batch's values, whatever the
-size of the data, and its rows are the same: each week is computed once, from
-all of its facts.
+A model declared `-- incremental: by <key>` (kpi_fact_cells and kpi_weekly: by
+week_start) promises that its rows for a key read only its inputs' rows with that
+key: that is what lets a refresh recompute the touched weeks alone. A full build
+uses the same promise to bound memory. Measure lists and medians keep every value
+they are given until the group is complete (kpi_weekly's for seven groupings at
+once), and neither can spill to disk: at 10M tickets under the 3 GB cap that
+aggregation filled the disk instead of finishing. Run over a batch of weeks at a
+time (each batch at most BATCH_ROWS cases: rows of the models refreshed by ticket
+upstream, also for kpi_weekly, which reads them summed up in kpi_fact_cells), the
+model holds one batch's values, whatever the size of the data, and its rows are
+the same: each week is computed once, from all of its facts.
 
 The batches are ranges of the key in order (and one batch for a missing key), so
 the filter is a range the scan can use; the model's own SQL runs unchanged over
@@ -79,12 +80,15 @@ def run_batched(
     column: str,
     inputs: list[str],
     limit: int | None = None,
+    *,
+    planned_on: list[str] | None = None,
 ) -> int:
     """Create `schema.name` from `sql` run over each batch of `column` in turn: the
     tables `inputs` (names in `schema`) filtered to the batch, the rest as they are.
-    Returns the number of batches. The caller's search path is left as
-    `schema,main`."""
-    tables = [f"{schema}.{t}" for t in inputs]
+    The batches are counted in the rows of `planned_on` (default: `inputs`): the
+    cases an input that sums them up stands for. Returns the number of batches. The
+    caller's search path is left as `schema,main`."""
+    tables = [f"{schema}.{t}" for t in (inputs if planned_on is None else planned_on)]
     batches = plan_batches(con, column, tables, BATCH_ROWS if limit is None else limit)
     if not batches:
         con.execute(f"create table {schema}.{name} as\n{sql}")

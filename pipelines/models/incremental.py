@@ -105,27 +105,59 @@ def declaration(model: Model) -> Refresh | None:
 
 
 def declarations(models: list[Model]) -> dict[str, Refresh | None]:
+    """Every model's declaration, or a BuildError when the refresh could not keep one.
+
+    The keys a `by <key>` model refreshes are gathered from the models refreshed by
+    ticket_id it reads, as those run (the touched tickets' values, before and after).
+    So for each key column, one model (the first) reads models refreshed by
+    ticket_id; any other model by the same key reads a model by that key and no
+    model by ticket_id: it runs after the first, once every key is known, and its
+    rows can change only for those keys."""
     found = {m.name: declaration(m) for m in models}
-    keyed: dict[str, str] = {}
+    first: dict[str, str] = {}
     for model in models:
-        refresh = found[model.name]
-        if refresh is None or refresh.kind != "by" or refresh.key == (TICKET_KEY,):
+        column = by_other_key(found[model.name])
+        if column is None:
             continue
-        # the keys to refresh are gathered as the models upstream run, and a
-        # second model by the same key could run before they are all known
-        first = keyed.setdefault(refresh.key[0], model.name)
-        if first != model.name:
+        readers = [d for d in model.depends_on if by_ticket(found.get(d))]
+        same_key = [d for d in model.depends_on if by_other_key(found.get(d)) == column]
+        if readers:
+            earlier = first.setdefault(column, model.name)
+            if earlier != model.name:
+                raise BuildError(
+                    f"{model.path}: `incremental: by {column}` reads {readers[0]}, refreshed "
+                    f"by ticket_id, and so does {earlier} (by {column}): one model by "
+                    f"{column} may read models refreshed by ticket_id, the others read it"
+                )
+        elif not same_key:
             raise BuildError(
-                f"{model.path}: `incremental: by {refresh.key[0]}` is already declared by "
-                f"{first}; one model per key column can be refreshed that way"
-            )
-        upstream = [d for d in model.depends_on if by_ticket(found.get(d))]
-        if not upstream:
-            raise BuildError(
-                f"{model.path}: `incremental: by {refresh.key[0]}` needs a model refreshed "
-                "by ticket_id upstream (its rows are found through the touched tickets)"
+                f"{model.path}: `incremental: by {column}` needs a model refreshed by "
+                f"ticket_id or by {column} upstream (its rows are found through the "
+                "touched tickets)"
             )
     return found
+
+
+def key_inputs(
+    model: Model, refresh: dict[str, Refresh | None], models: dict[str, Model]
+) -> tuple[list[str], list[str]]:
+    """For a `by <key>` model: the models it reads refreshed by ticket_id or by the
+    same key (what a batch of keys filters), and the models refreshed by ticket_id
+    those rows come from, directly or through models by the key (the cases, which
+    the batches are counted in)."""
+    column = by_other_key(refresh[model.name])
+    direct = sorted(
+        d
+        for d in model.depends_on
+        if by_ticket(refresh.get(d)) or by_other_key(refresh.get(d)) == column
+    )
+    sources: set[str] = set()
+    for name in direct:
+        if by_ticket(refresh.get(name)):
+            sources.add(name)
+        else:
+            sources.update(key_inputs(models[name], refresh, models)[1])
+    return direct, sorted(sources)
 
 
 def by_ticket(refresh: Refresh | None) -> bool:
@@ -397,8 +429,8 @@ class Run:
 
     def _by_key(self, model: Model, column: str) -> None:
         con, keys = self.con, f"{DELTA}.main._keys_{column}"
-        schema = f"{DELTA}.by_{column}"
-        con.execute(f"create schema {schema}")
+        schema = f"{DELTA}.by_{column}"  # a model by the same key upstream made it
+        con.execute(f"create schema if not exists {schema}")
         con.execute(
             f"create table if not exists {keys} as select {column} "
             f"from {self.build}.{model.name} where false"

@@ -98,14 +98,15 @@ def _run_model(
     schema: str,
     model: Model,
     refresh: dict[str, incremental.Refresh | None],
+    models: dict[str, Model],
 ) -> None:
     """Create the model's table; a `by <key>` model in batches of its key when its
-    input is large (batches.py), from the models upstream refreshed by ticket."""
+    cases are many (batches.py): those of the models upstream refreshed by ticket."""
     key = incremental.by_other_key(refresh[model.name])
     try:
         if key is not None:
-            inputs = sorted(d for d in model.depends_on if incremental.by_ticket(refresh.get(d)))
-            run_batched(con, schema, model.name, model.sql, key, inputs)
+            inputs, sources = incremental.key_inputs(model, refresh, models)
+            run_batched(con, schema, model.name, model.sql, key, inputs, planned_on=sources)
         else:
             con.execute(f"create table {schema}.{model.name} as\n{model.sql}")
     except duckdb.Error as exc:
@@ -168,10 +169,11 @@ def _run_models(
     """Create `models` in `schema` (a full build's, that nothing reads yet), each in
     a transaction of its own."""
     refresh = incremental.declarations(models)
+    by_name = {m.name: m for m in models}
     for model in models:
         t0 = time.perf_counter()
         con.execute("begin transaction")
-        _run_model(con, schema, model, refresh)
+        _run_model(con, schema, model, refresh, by_name)
         con.execute("commit")
         pause_at("between_models")
         console.print(

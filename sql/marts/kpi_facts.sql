@@ -4,8 +4,9 @@
 -- The cases behind every KPI, one row per (fact, case): a case is a row of a fact
 -- model (resolved tickets, open tickets, escalations) the KPI is about, with its
 -- numerator and denominator (a rate or share) or its measure (minutes). Metrics
--- over the same cases and values share a fact. Any grouping of the KPIs is a group
--- by over this table (pipelines/metrics/sql.py, aggregate_sql).
+-- over the same cases and values share a fact. kpi_fact_cells sums them by week,
+-- dimensions and fact, and every grouping of the KPIs aggregates those cells
+-- (pipelines/metrics/sql.py, aggregate_sql).
 -- incremental: by ticket_id
 -- test not_null: fact, ticket_id, partner
 -- test expression: numerator is null or denominator is null or numerator <= denominator

@@ -13,8 +13,8 @@
 -- test expression: stat not in ('rate', 'share') or numerator <= denominator
 -- test expression: ci_low is null or (ci_low <= value + 1e-9 and value <= ci_high + 1e-9)
 
-with facts as (
-    select * from kpi_facts
+with cells as (
+    select * from kpi_fact_cells
 ),
 
 metric_facts as (
@@ -26,55 +26,57 @@ targets as (
 ),
 
 -- Each fact aggregated once per group, before its metrics are joined: the sums and
--- counts every statistic reads, and the quantiles of the fact's measure (only a
--- measure fact has one; a quantile keeps every value it is given).
+-- counts every statistic reads (added up over the group's cells), and the quantiles
+-- of the fact's measure over the cells' measure lists put together (only a measure
+-- fact has them).
 fact_groups as (
     select
-        facts.week_start,
-        facts.partner,
-        facts.client,
-        facts.category,
-        facts.priority,
-        facts.group_name,
-        facts.agent,
+        cells.week_start,
+        cells.partner,
+        cells.client,
+        cells.category,
+        cells.priority,
+        cells.group_name,
+        cells.agent,
         grouping(
-            facts.week_start, facts.partner, facts.client, facts.category, facts.priority,
-            facts.group_name, facts.agent
+            cells.week_start, cells.partner, cells.client, cells.category, cells.priority,
+            cells.group_name, cells.agent
         ) as grouping_set,
         case
-            when grouping(facts.partner) = 0 then 'partner'
-            when grouping(facts.client) = 0 then 'client'
-            when grouping(facts.category) = 0 then 'category'
-            when grouping(facts.priority) = 0 then 'priority'
-            when grouping(facts.group_name) = 0 then 'group'
-            when grouping(facts.agent) = 0 then 'agent'
+            when grouping(cells.partner) = 0 then 'partner'
+            when grouping(cells.client) = 0 then 'client'
+            when grouping(cells.category) = 0 then 'category'
+            when grouping(cells.priority) = 0 then 'priority'
+            when grouping(cells.group_name) = 0 then 'group'
+            when grouping(cells.agent) = 0 then 'agent'
             else 'overall'
         end as dimension,
         case
-            when grouping(facts.partner) = 0 then coalesce(facts.partner, '(none)')
-            when grouping(facts.client) = 0 then coalesce(facts.client, '(none)')
-            when grouping(facts.category) = 0 then coalesce(facts.category, '(none)')
-            when grouping(facts.priority) = 0 then coalesce(facts.priority, '(none)')
-            when grouping(facts.group_name) = 0 then coalesce(facts.group_name, '(none)')
-            when grouping(facts.agent) = 0 then coalesce(facts.agent, '(none)')
+            when grouping(cells.partner) = 0 then coalesce(cells.partner, '(none)')
+            when grouping(cells.client) = 0 then coalesce(cells.client, '(none)')
+            when grouping(cells.category) = 0 then coalesce(cells.category, '(none)')
+            when grouping(cells.priority) = 0 then coalesce(cells.priority, '(none)')
+            when grouping(cells.group_name) = 0 then coalesce(cells.group_name, '(none)')
+            when grouping(cells.agent) = 0 then coalesce(cells.agent, '(none)')
             else 'all'
         end as dimension_value,
-        facts.fact,
-        sum(facts.numerator) as numerator,
-        sum(facts.denominator) as denominator,
-        count(facts.denominator) as n_denominator,
-        count(facts.measure) as n_measure,
-        count(*) as n_cases,
-        quantile_cont(facts.measure, [0.5, 0.9]) as quantiles
-    from facts
+        cells.fact,
+        sum(cells.numerator) as numerator,
+        sum(cells.denominator) as denominator,
+        sum(cells.n_denominator) as n_denominator,
+        sum(cells.n_measure) as n_measure,
+        sum(cells.n_cases) as n_cases,
+        list_aggregate(flatten(list(cells.measures)), 'quantile_cont', [0.5, 0.9])
+            as quantiles
+    from cells
     group by grouping sets (
-        (facts.week_start, facts.fact),
-        (facts.week_start, facts.partner, facts.fact),
-        (facts.week_start, facts.client, facts.fact),
-        (facts.week_start, facts.category, facts.fact),
-        (facts.week_start, facts.priority, facts.fact),
-        (facts.week_start, facts.group_name, facts.fact),
-        (facts.week_start, facts.agent, facts.fact)
+        (cells.week_start, cells.fact),
+        (cells.week_start, cells.partner, cells.fact),
+        (cells.week_start, cells.client, cells.fact),
+        (cells.week_start, cells.category, cells.fact),
+        (cells.week_start, cells.priority, cells.fact),
+        (cells.week_start, cells.group_name, cells.fact),
+        (cells.week_start, cells.agent, cells.fact)
     )
 ),
 

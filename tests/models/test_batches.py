@@ -83,9 +83,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def _kpi_weekly(db: Path) -> list[tuple]:
+def _kpi_weekly(db: Path) -> list[list[tuple]]:
+    """kpi_weekly and the cells it reads (both built by week)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("select * from analytics.kpi_weekly order by all").fetchall()
+        return [
+            con.execute(f"select * from analytics.{table} order by all").fetchall()
+            for table in ("kpi_fact_cells", "kpi_weekly")
+        ]
 
 
 def test_a_batched_full_build_equals_one_pass(built: Path, monkeypatch: pytest.MonkeyPatch):

@@ -284,7 +284,8 @@ def test_what_makes_a_build_full_is_said(tmp_path: Path):
         (
             "serving/tier_paths.sql",
             "by week_start",
-            r"kpi_weekly.sql: `incremental: by week_start` is already declared by tier_paths",
+            r"kpi_fact_cells.sql: `incremental: by week_start` reads kpi_facts, refreshed by "
+            r"ticket_id, and so does tier_paths \(by week_start\)",
         ),
         (
             "serving/dq_unmapped_groups.sql",
