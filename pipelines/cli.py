@@ -311,12 +311,12 @@ def kpis(
 ) -> None:
     """Print the KPI table: one row per group and metric, with the targets and rules of
     the published build (a tierlens.toml that differs is named on stderr)."""
-    from pipelines.kpis import kpi_table, print_missing_kpis, render_kpis
+    from pipelines.kpis import kpi_rows, print_missing_kpis, render_kpis
 
     settings = _config(config)
-    frame = kpi_table(db, settings, by=by, since=since, until=until)
-    render_kpis(frame, fmt, console)
-    print_missing_kpis(db, frame, console if fmt == "table" else err_console)
+    table = kpi_rows(db, by=by, since=since, until=until)
+    render_kpis(table, fmt, console)
+    print_missing_kpis(db, table, console if fmt == "table" else err_console)
     given = _config_file(config)
     build_id, differ = config_drift(db, settings) if given.is_file() else (0, [])
     if differ:

@@ -8,12 +8,19 @@ columns change: a negative number in a numeric column stays a number.
 
 from __future__ import annotations
 
-import polars as pl
-import polars.selectors as cs
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # polars is loaded by the frame functions alone (`tierlens kpis` has none)
+    import polars as pl
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 _FORMULA_START = r"^([=+\-@\t\r])"
+
+
+def neutralise_text(value: str) -> str:
+    """One text cell with a quote before it when it starts like a formula."""
+    return QUOTE + value if value.startswith(FORMULA_STARTS) else value
 
 
 def neutralise_expr(expr: pl.Expr) -> pl.Expr:
@@ -24,5 +31,8 @@ def neutralise_expr(expr: pl.Expr) -> pl.Expr:
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with its text columns (string, categorical, enum) neutralised, vectorised;
     other columns as they are."""
+    import polars as pl
+    import polars.selectors as cs
+
     text = frame.select(cs.string(include_categorical=True)).columns
     return frame.with_columns(neutralise_expr(pl.col(name).cast(pl.String)) for name in text)

@@ -4,9 +4,12 @@ the dashboard and the report, as Python (one value) and as polars expressions
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pipelines.metrics import METRICS
+
+if TYPE_CHECKING:  # loaded by the expressions alone: `tierlens kpis` formats values only
+    import polars as pl
 
 UNITS: dict[str, str] = {m.name: m.unit for m in METRICS}
 LABELS: dict[str, str] = {m.name: m.label for m in METRICS}
@@ -39,11 +42,15 @@ def fmt_delta(delta: float | None, unit: str) -> str | None:
 
 
 def _unit_expr(metric: str) -> pl.Expr:
+    import polars as pl
+
     return pl.col(metric).replace_strict(UNITS, default=pl.lit(""), return_dtype=pl.String)
 
 
 def _thousands(v: pl.Expr) -> pl.Expr:
     """A whole number with thousands separators, as fmt_value's `{:,.0f}`."""
+    import polars as pl
+
     whole = v.round(0).cast(pl.Int64)
     digits = (
         whole.abs()
@@ -58,6 +65,8 @@ def _thousands(v: pl.Expr) -> pl.Expr:
 
 def value_expr(value: str, metric: str = "metric") -> pl.Expr:
     """fmt_value over a column of values, the unit read from the metric column."""
+    import polars as pl
+
     unit, v = _unit_expr(metric), pl.col(value)
     return (
         pl.when(v.is_null())
@@ -78,4 +87,6 @@ def label(metric: str) -> str:
 
 def label_expr(column: str = "metric") -> pl.Expr:
     """The metric's label, as a polars expression."""
+    import polars as pl
+
     return pl.col(column).replace_strict(LABELS, default=pl.col(column))

@@ -11,18 +11,20 @@ show the same build, whenever a build is running or was interrupted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import polars as pl
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.config import Config
-from pipelines.csv_safe import neutralise_formulas
+from pipelines.csv_safe import neutralise_formulas, neutralise_text
 from pipelines.db import connect, polars_frame, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.formatting import fmt_value
@@ -37,6 +39,14 @@ from pipelines.metrics import (
 from pipelines.metrics.declare import SOURCE_NEEDS
 from pipelines.metrics.sql import WEEK, aggregate_sql
 from pipelines.serving import open_snapshot
+
+if TYPE_CHECKING:  # `tierlens kpis` prints rows and loads no polars (a tenth of a second)
+    import polars as pl
+
+    from pipelines.config import Config
+
+T = TypeVar("T")
+_QUOTED = re.compile(r'[,"\r\n]')  # a CSV cell with one of these is quoted
 
 # `--by` name -> column of kpi_facts: the week and the declared dimensions
 DIMENSIONS: dict[str, str] = {WEEK: "week_start"} | {d.name: d.column for d in METRIC_DIMENSIONS}
@@ -155,16 +165,24 @@ def _published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
-def kpi_table(
+@dataclass(frozen=True)
+class KpiRows:
+    """The KPI table as the command line prints it: column names and rows."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+def _fetch(
     db_path: Path | str,
-    config: Config,
-    *,
-    by: str | list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> pl.DataFrame:
-    """One row per group and metric: dims..., metric, value, numerator, denominator,
-    ci_low, ci_high, target, status, sample."""
+    by: str | list[str] | None,
+    since: str | None,
+    until: str | None,
+    fetch: Callable[[duckdb.DuckDBPyRelation], T],
+) -> T:
     dims = parse_by(by)
     params = {"since": _parse_date(since, "--since"), "until": _parse_date(until, "--until")}
     con, _pointer = open_snapshot(db_path)
@@ -178,35 +196,74 @@ def kpi_table(
         sql = weekly_query(dims) if "kpi_weekly" in tables else None
         if sql is None:
             sql = kpi_query(dims)
-        return polars_frame(con.sql(sql, params=params))
+        return fetch(con.sql(sql, params=params))
     finally:
         con.close()
 
 
-def render_kpis(frame: pl.DataFrame, fmt: str, console: Console) -> None:
+def kpi_table(
+    db_path: Path | str,
+    config: Config,
+    *,
+    by: str | list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> pl.DataFrame:
+    """One row per group and metric: dims..., metric, value, numerator, denominator,
+    ci_low, ci_high, target, status, sample."""
+    return _fetch(db_path, by, since, until, polars_frame)
+
+
+def kpi_rows(
+    db_path: Path | str,
+    *,
+    by: str | list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> KpiRows:
+    """`kpi_table`'s rows, fetched without polars (what `tierlens kpis` prints)."""
+    return _fetch(db_path, by, since, until, lambda rel: KpiRows(rel.columns, rel.fetchall()))
+
+
+def render_kpis(table: KpiRows, fmt: str, console: Console) -> None:
     if fmt == "csv":
         # For spreadsheets: no formula runs. Written as it is (rich would turn a tab
         # into spaces and drop a carriage return).
-        console.file.write(neutralise_formulas(frame).write_csv())
+        lines = [",".join(map(_csv_cell, row)) for row in [table.columns, *table.rows]]
+        console.file.write("".join(line + "\n" for line in lines))
     elif fmt == "json":
-        console.print(frame.write_json(), highlight=False, markup=False, soft_wrap=True)
+        text = json.dumps(table.records(), default=str, ensure_ascii=False)
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
     elif fmt == "table":
         wide = console if console.width >= 140 else Console(width=140, file=console.file)
-        wide.print(_rich_table(frame))
+        wide.print(_rich_table(table))
     else:
         raise TierlensError(f"--format: {fmt!r} is not one of table, csv, json")
 
 
-def _rich_table(frame: pl.DataFrame) -> Table:
+def _csv_cell(value: object) -> str:
+    """One CSV cell: text neutralised, quoted when it holds a comma, a quote or a line
+    break (a carriage return too, which Python's csv writer leaves bare when lines end
+    in \\n); a number as Python writes it (the shortest text that reads back exactly),
+    a week as YYYY-MM-DD, a missing value empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return str(value)  # a number or a date: never a comma, quote or line break
+    text = neutralise_text(value)
+    return '"' + text.replace('"', '""') + '"' if _QUOTED.search(text) else text
+
+
+def _rich_table(rows: KpiRows) -> Table:
     """A human view: rates as percentages, n as numerator/denominator, the CI in one cell."""
     units = {m.name: m.unit for m in METRICS}
     stats = {m.name: m.stat for m in METRICS}
-    dims = [c for c in frame.columns if c in DIMENSIONS]
+    dims = [c for c in rows.columns if c in DIMENSIONS]
     table = Table(show_lines=False, header_style="bold")
     for col in [*dims, "metric", "value", "n", "95% CI", "target", "status"]:
         table.add_column(col, justify="right" if col in ("value", "n", "95% CI") else "left")
     colours = {"green": "green", "amber": "yellow", "red": "red"}
-    for row in frame.iter_rows(named=True):
+    for row in rows.records():
         unit = units.get(row["metric"], "")
         n = (
             f"{row['numerator']:.0f}/{row['denominator']:.0f}"
@@ -250,18 +307,18 @@ def export_kpis(
 TIER_MAP_DOC = "docs/configuration.md#tier-map"
 
 
-def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
-    """Lines saying which KPIs of the catalogue have no value in `frame` and why:
-    those the loaded exports cannot measure (grouped by what they lack), and those
-    with no case in the period."""
-    shown = set(frame["metric"].to_list()) if "metric" in frame.columns else set()
+def missing_kpis(db_path: Path | str, shown_metrics: Iterable[str]) -> list[str]:
+    """Lines saying which KPIs of the catalogue have no value among `shown_metrics`
+    and why: those the loaded exports cannot measure (grouped by what they lack), and
+    those with no case in the period."""
+    shown = set(shown_metrics)
     missing = [m.name for m in METRICS if m.name not in shown]
     if not missing:
         return []
     con, _pointer = open_snapshot(db_path)
     try:
-        found = polars_frame(con.sql(coverage_sql()))
-        coverage = {c: bool(v) for c, v in found.row(0, named=True).items()}
+        found = con.sql(coverage_sql())
+        coverage = dict(zip(found.columns, map(bool, found.fetchall()[0]), strict=True))
     except duckdb.Error:  # a snapshot published before source_coverage existed
         coverage = None
     finally:
@@ -286,7 +343,8 @@ def missing_kpis(db_path: Path | str, frame: pl.DataFrame) -> list[str]:
     return lines
 
 
-def print_missing_kpis(db_path: Path | str, frame: pl.DataFrame, console: Console) -> None:
+def print_missing_kpis(db_path: Path | str, table: KpiRows, console: Console) -> None:
     """The `tierlens kpis` note under the table (on stderr for csv/json output)."""
-    for line in missing_kpis(db_path, frame):
+    shown = [record["metric"] for record in table.records()] if "metric" in table.columns else []
+    for line in missing_kpis(db_path, shown):
         console.print(line, highlight=False, markup=False, soft_wrap=True)

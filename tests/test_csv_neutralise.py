@@ -16,9 +16,9 @@ from hypothesis import example, given, strategies as st
 from rich.console import Console
 
 from pipelines.config import Config
-from pipelines.csv_safe import FORMULA_STARTS, QUOTE, neutralise_formulas
+from pipelines.csv_safe import FORMULA_STARTS, QUOTE, neutralise_formulas, neutralise_text
 from pipelines.ingest.job import run_ingest
-from pipelines.kpis import OUTPUT_COLUMNS, render_kpis
+from pipelines.kpis import OUTPUT_COLUMNS, KpiRows, render_kpis
 from pipelines.models.runner import run_build
 from pipelines.sample.generator import write_sample
 from tests.cli_run import tierlens
@@ -56,6 +56,8 @@ def test_a_cell_that_starts_like_a_formula_gets_a_quote_and_no_other_changes(
         else:
             assert after == before
         assert after is None or not after.startswith(FORMULA_STARTS)
+        # the one-cell form `tierlens kpis` uses agrees with the frame's
+        assert after == (None if before is None else neutralise_text(before))
 
 
 def test_categorical_text_is_neutralised_and_dates_and_numbers_are_not():
@@ -74,11 +76,23 @@ def test_categorical_text_is_neutralised_and_dates_and_numbers_are_not():
 
 def test_printed_csv_keeps_a_tab_and_a_carriage_return_inside_the_cell():
     buffer = io.StringIO()
-    frame = pl.DataFrame({"partner": ["\tx", "\rx", "-2"], "value": [-1.0, 0.5, -2.0]})
-    render_kpis(frame, "csv", Console(file=buffer, width=40))
+    table = KpiRows(["partner", "value"], [("\tx", -1.0), ("\rx", 0.5), ("-2", -2.0)])
+    render_kpis(table, "csv", Console(file=buffer, width=40))
     rows = list(csv.DictReader(io.StringIO(buffer.getvalue(), newline="")))
     assert [r["partner"] for r in rows] == ["'\tx", "'\rx", "'-2"]
     assert [float(r["value"]) for r in rows] == [-1.0, 0.5, -2.0]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), min_size=1, max_size=8))
+@example(["a,b", 'say "hi"', "x\ry", "x\ny", "\r\n", "=1", "", None])
+def test_printed_csv_reads_back_as_the_cells_neutralised(values: list[str | None]):
+    buffer = io.StringIO()
+    rows = [(v, 0.1 * i) for i, v in enumerate(values)]
+    render_kpis(KpiRows(["client", "value"], rows), "csv", Console(file=buffer, width=40))
+    read = list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
+    assert read[0] == ["client", "value"]
+    assert [r[0] for r in read[1:]] == ["" if v is None else neutralise_text(v) for v in values]
+    assert [float(r[1]) for r in read[1:]] == [v for _, v in rows]  # exactly
 
 
 @pytest.fixture(scope="module")
