@@ -14,12 +14,17 @@ STEPS = (
     ("build", "`tierlens build`"),
     ("kpis", "`tierlens kpis --by partner,week`"),
     ("kpis_overall", "`tierlens kpis` (overall)"),
+    ("kpis_agent", "`tierlens kpis --by agent`"),
     ("floor", "floor: DuckDB `read_csv` into a table"),
     ("lean", "lean reference: DuckDB, one query (3 KPIs)"),
     ("baseline", "baseline: pandas script (3 KPIs)"),
     ("delta_ingest", "next day: `tierlens ingest` of a 1% export"),
     ("incremental", "next day: `tierlens build` (incremental)"),
 )
+
+# the `tierlens kpis` groupings timed: by week and partner (a lookup in kpi_weekly),
+# overall and by agent (the largest dimension: aggregations of kpi_fact_cells)
+KPIS_STEPS = ("kpis", "kpis_overall", "kpis_agent")
 
 # (target name, size, check(result) -> (value text, ok))
 TARGET_SIZE = "1000000"
@@ -489,12 +494,12 @@ def _targets(sizes: dict[str, dict], scale: dict | None = None) -> list[str]:
             share is not None and share <= 0.10,
             f"{share:.0%} ({_fmt_s(inc)} / {_fmt_s(build)})" if share else "",
         )
-        slowest = max((_median(s.get(k)) or 0) for k in ("kpis", "kpis_overall")) or None
+        slowest = max((_median(s.get(k)) or 0) for k in KPIS_STEPS) or None
         row(
             "`tierlens kpis` for any grouping under 0.5 s",
             slowest,
             slowest is not None and slowest < 0.5,
-            f"{_fmt_s(slowest)} (the slower of by partner and week, overall)",
+            f"{_fmt_s(slowest)} (the slowest of by partner and week, overall, by agent)",
         )
         peaks = [s[k]["max_rss_mb"] for k in ("ingest", "build", "kpis", "incremental") if k in s]
         peak = max(peaks) if peaks else None
@@ -667,7 +672,7 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
             "weeks, and the generator's tickets span 8 weeks, so 4 weeks and the backlog "
             "are a quarter of all cases; real exports span more weeks."
         )
-    kpis = max(med.get("kpis") or 0, med.get("kpis_overall") or 0)
+    kpis = max(med.get(k) or 0 for k in KPIS_STEPS)
     if kpis >= 0.5:
         out.append(
             f"- **`tierlens kpis` under 0.5 s** ({_fmt_s(kpis)} for the slower grouping). "

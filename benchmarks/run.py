@@ -12,7 +12,7 @@ wall-clock with its peak RSS (os.wait4 rusage of that child alone):
 - lean      benchmarks/lean.py: the three KPIs in one DuckDB query over the files
 - ingest    `tierlens ingest tickets.csv events.csv` into a fresh database
 - build     `tierlens build`
-- kpis      `tierlens kpis --by partner,week --format csv`
+- kpis      `tierlens kpis --by partner,week --format csv`, then overall and by agent
 - baseline  benchmarks/pandas_baseline.py on the same two files
 
 then checks that the baseline's and the lean reference's three figures equal
@@ -226,6 +226,7 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
             "kpis",
             "baseline",
             "kpis_overall",
+            "kpis_agent",
             "delta_ingest",
             "incremental",
         )
@@ -261,6 +262,7 @@ def bench_size(n: int, args: argparse.Namespace) -> dict:
         r = measured(kp)
         steps["kpis_overall"].append(r)
         kpis_overall = _kpi_rows(r["stdout"])
+        steps["kpis_agent"].append(measured([*kp, "--by", "agent"]))
         # the next day's export: 1% of the tickets new or changed, then a refresh
         r = measured([*TIERLENS, "ingest", *delta, "--db", str(db), "--source", "bench"])
         steps["delta_ingest"].append(r)
