@@ -405,8 +405,11 @@ fact_groups as (
         sum(cells.n_denominator) as n_denominator,
         sum(cells.n_measure) as n_measure,
         sum(cells.n_cases) as n_cases,
-        list_aggregate(flatten(list(cells.measures)), 'quantile_cont', [0.5, 0.9])
-            as quantiles
+        list_aggregate(
+            flatten(list(cells.measures) filter (where cells.measures is not null)),
+            'quantile_cont',
+            [0.5, 0.9]
+        ) as quantiles
     from cells
     group by grouping sets (
 {sets}
