@@ -84,7 +84,7 @@ def say(message: str, *, to: Console = console) -> None:
 
 def _config_file(path: Path | None) -> Path:
     """The configuration file: --config, else ./tierlens.toml (which may not exist)."""
-    from pipelines.config import DEFAULT_CONFIG_NAME
+    from pipelines.environment import DEFAULT_CONFIG_NAME
 
     return Path(DEFAULT_CONFIG_NAME) if path is None else path
 
@@ -313,12 +313,15 @@ def kpis(
     the published build (a tierlens.toml that differs is named on stderr)."""
     from pipelines.kpis import kpi_rows, print_missing_kpis, render_kpis
 
-    settings = _config(config)
+    given = _config_file(config)
+    # read (and checked) when there is one: the figures are the build's either way
+    settings = _config(config) if config is not None or given.exists() else None
     table = kpi_rows(db, by=by, since=since, until=until)
     render_kpis(table, fmt, console)
     print_missing_kpis(db, table, console if fmt == "table" else err_console)
-    given = _config_file(config)
-    build_id, differ = config_drift(db, settings) if given.is_file() else (0, [])
+    build_id, differ = (
+        config_drift(db, settings) if settings is not None and given.is_file() else (0, [])
+    )
     if differ:
         say(
             f"{given}: its {', '.join(differ)} differ from those of the published build "

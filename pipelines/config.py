@@ -25,10 +25,9 @@ from pydantic import (
 
 from pipelines.access.settings import Access
 from pipelines.calendars import Calendar, CalendarRule
+from pipelines.environment import DEFAULT_CONFIG_NAME as DEFAULT_CONFIG_NAME
 from pipelines.errors import ConfigError as ConfigError
 from pipelines.metrics import METRIC_NAMES, Target, default_targets, unknown_metric_message
-
-DEFAULT_CONFIG_NAME = "tierlens.toml"
 
 Tier = Literal["L1", "L2", "L3", "L4"]
 Priority = Literal["P1", "P2", "P3", "P4"]

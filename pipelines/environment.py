@@ -13,6 +13,10 @@ from pathlib import Path
 
 from pipelines.errors import TierlensError
 
+# Where a command looks for its configuration when --config is not given (here, so
+# that a command can tell whether there is one without loading the config models).
+DEFAULT_CONFIG_NAME = "tierlens.toml"
+
 LOCK_WAIT = "TIERLENS_LOCK_WAIT"
 MEMORY_LIMIT = "TIERLENS_MEMORY_LIMIT"
 CHROMIUM = "TIERLENS_CHROMIUM"
