@@ -40,8 +40,11 @@ class Staged:
     table: str
     ignored_columns: tuple[str, ...] = field(default_factory=tuple)
     # a temp table (ln, raw) with the text of each line, when `table` has no
-    # _raw_line (see readers.read_file's raw_apart)
+    # _raw_line (rejects look their text up there)
     lines: str | None = None
+    # when `table` is a temp view: the temp table it reads, dropped after the view
+    # (see readers.read_file's as_view)
+    view_of: str | None = None
 
 
 # (con, file, config, kind given by the user or None, unique table-name prefix)
@@ -73,8 +76,8 @@ def read_canonical(
 ) -> dict[str, Staged]:
     """The canonical CSV / JSON Lines / Parquet files."""
     del config  # the canonical files need no settings to be read
-    # validation trims every value, and rejects quote their line from the lines table
-    raw = read_file(con, info, name, raw_apart=True, trim=False)
+    # validation trims every value, and reads the fields once: a view splits them
+    raw = read_file(con, info, name, as_view=True, trim=False)
     kind = kind or detect_kind(raw.columns, info.path.name, info.label)
     known = set(CONTRACTS[kind].names)
     twice = [c for c in raw.duplicated if c in known]
@@ -85,4 +88,4 @@ def read_canonical(
             f"{', '.join(at[:-1])} and {at[-1]}): keep one, Tierlens cannot tell which is meant"
         )
     ignored = tuple(c for c in raw.columns if c not in known)
-    return {kind: Staged(kind, raw.table, ignored, raw.lines)}
+    return {kind: Staged(kind, raw.table, ignored, view_of=raw.lines)}

@@ -215,9 +215,9 @@ def _run(
         if done is not None:
             results.append(FileResult(info.label, st.kind, already_loaded_batch=done))
             step(f"{info.label}: already loaded", 2)
-            for table in (st.table, st.lines):
-                if table is not None:
-                    con.execute(f"drop table if exists {table}")
+            _drop_staged(con, st)
+            if st.lines is not None:
+                con.execute(f"drop table if exists {st.lines}")
             continue
         results.append(
             _load_one(con, info, st, config, source, f"_typed_{i}_{st.kind}", step, noted)
@@ -237,15 +237,14 @@ def _load_one(
 ) -> FileResult:
     started = datetime.now(UTC)
     step(f"validating {info.label}")
-    row = con.execute(f"select count(*) from {st.table}").fetchone()
-    if not row or not row[0]:
+    if not con.execute(f"select exists (select 1 from {st.table})").fetchall()[0][0]:
         raise InputError(f"{info.label}: empty file, no rows")
     # events are inserted, never merged; tickets merge only into stored ones
     merging = st.kind == "tickets" and con.execute(
         "select exists (select 1 from raw.tickets)").fetchall()[0][0]
     present = _columns_with_values(con, st.table, CONTRACTS[st.kind].names) if merging else None
     checked = validate(con, st.table, st.kind, config, info.label, typed)
-    con.execute(f"drop table if exists {st.table}")
+    _drop_staged(con, st)
     step(f"loading {info.label}")
     batch = load.BatchInfo(
         batch_id=load.next_batch_id(con), source=source, kind=st.kind, file_path=info.label,
@@ -270,6 +269,15 @@ def _load_one(
         recoded_lines=recoded,
         first_recoded_line=text.recoded[0] if recoded and text is not None else None,
     )
+
+
+def _drop_staged(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
+    """Drop the staged table, or the staged view and then the table it reads."""
+    if st.view_of is None:
+        con.execute(f"drop table if exists {st.table}")
+        return
+    con.execute(f"drop view if exists {st.table}")
+    con.execute(f"drop table if exists {st.view_of}")
 
 
 def _columns_with_values(

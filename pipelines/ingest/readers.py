@@ -4,8 +4,7 @@ Every reader produces the same shape: one varchar column per header column (name
 by `schema.normalise_name`), plus
   _line           bigint   physical line number where the record starts (header =
                            line 1; JSONL: the line; Parquet: the row number from 1)
-  _raw_line       varchar  the original text (Parquet: the row rendered as JSON);
-                           left out with read_file(raw_apart=True), see RawTable.lines
+  _raw_line       varchar  the original text (Parquet: the row rendered as JSON)
   _reject_reason  varchar  a problem found while splitting the record, else null
 
 How CSV is read, so that no row can be lost silently:
@@ -75,9 +74,9 @@ class RawTable:
     table: str
     columns: list[str]  # normalised header names, in file order
     header: list[str]  # header names as written
-    # With read_file(..., raw_apart=True) on a CSV whose records are single lines:
-    # the temp table (ln, raw) of the file's lines, and `table` has no _raw_line
-    # (the caller looks a line up by _line when it needs the text, and drops this).
+    # With read_file(..., as_view=True) on a CSV whose records are single lines:
+    # `table` is a temp view reading the temp table (ln, raw) of the file's lines named
+    # here (the caller drops the view, then this table).
     lines: str | None = None
     # header names that appear more than once (renamed name_2, name_3, ...)
     duplicated: tuple[str, ...] = ()
@@ -191,14 +190,15 @@ def read_file(
     info: FileInfo,
     table: str,
     *,
-    raw_apart: bool = False,
+    as_view: bool = False,
     trim: bool = True,
 ) -> RawTable:
     """Read the file into temp table `table` (see the module docstring for its shape).
 
-    `raw_apart`: for a CSV file whose records are single lines, leave _raw_line out of
-    `table` and keep the table of lines instead (RawTable.lines): the text of a
-    million-ticket events file is then held once instead of three times.
+    `as_view`: for a CSV file whose records are single lines, `table` is a temp view
+    over the table of lines (RawTable.lines) that splits the fields as it is read: the
+    text of a million-ticket events file is then held once, and its fields are not
+    copied (a caller reading it once, such as validation, pays the split once).
     `trim=False`: CSV fields of lines without quotes keep their surrounding spaces,
     for a caller that trims every value anyway (validation does)."""
     try:
@@ -209,7 +209,7 @@ def read_file(
         try:
             if info.format == "jsonl":
                 return _read_jsonl(con, info, lines, table)
-            raw = _read_csv(con, info, lines, table, raw_apart=raw_apart, trim=trim)
+            raw = _read_csv(con, info, lines, table, as_view=as_view, trim=trim)
             kept = raw.lines is not None
             return raw
         finally:
@@ -300,7 +300,7 @@ def _read_csv(
     lines: str,
     table: str,
     *,
-    raw_apart: bool,
+    as_view: bool,
     trim: bool,
 ) -> RawTable:
     first = con.execute(
@@ -339,7 +339,7 @@ def _read_csv(
     if spans is None:
         records = (f"select ln as _line, raw as _raw_line from {lines} "
                    f"where ln > {header_row} and trim(coalesce(raw, '')) <> ''")
-        apart = raw_apart
+        view = as_view
     else:
         records = f"""
             select l.ln as _line, l.raw as _raw_line from {lines} l
@@ -350,7 +350,7 @@ def _read_csv(
             from {spans} s join {lines} l on l.ln = s.ln
             group by start_ln
         """
-        apart = False
+        view = False
 
     fields = (
         f"case when _q then {split('_raw_line')} "
@@ -371,8 +371,8 @@ def _read_csv(
             cols.append(f"case when _q then {unquoted} else _f[{i}] end as {quote_ident(name)}")
     con.execute(
         f"""
-        create or replace temp table {table} as
-        select _line, {"" if apart else "_raw_line, "}
+        create or replace temp {"view" if view else "table"} {table} as
+        select _line, _raw_line,
             case when contains(_raw_line, chr(0)) then
                     'contains a NUL byte (binary data, not text)'
                 when _q and length(array_to_string(_f, '')) <> length(_raw_line) then
@@ -391,7 +391,7 @@ def _read_csv(
     _check_accounted(con, info, lines, table, header_row, spans)
     if spans is not None:
         con.execute(f"drop table if exists {spans}")
-    return RawTable(table, names, header, lines if apart else None, repeated)
+    return RawTable(table, names, header, lines if view else None, repeated)
 
 
 def _assemble(

@@ -30,6 +30,7 @@ from pipelines.ingest.plausibility import (
     HAS_REAL_OFFSET,
     REAL_OFFSET,
     Window,
+    WindowName,
     priority_sql,
     shown,
     timestamp_reason,
@@ -44,6 +45,7 @@ from pipelines.ingest.schema import (
     PARSE_ERROR_COLUMN,
     TRUE_TOKENS,
     ColumnRule,
+    Contract,
 )
 
 _TIME = r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?"
@@ -61,6 +63,8 @@ FAST_OFFSET_ISO = (
 _REAL_ZONE = "^" + REAL_OFFSET + "$"
 FAST_SLASH_DM = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
 _SLASH_FORMATS = ("{0} %H:%M", "{0} %H:%M:%S", "{0} %H:%M:%S.%f", "{0}")
+# what a day/month value starts with: the only values that say which order a file uses
+DM_SHAPE = r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
 _ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]
 _DM_PARTS = ["a", "b", "y", "h", "mi", "s", "fr", "ap", "tz"]
 
@@ -154,7 +158,7 @@ def _detect_order(
     if not columns:
         return None
     aggs = []
-    dm_shape = sql_str(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+    dm_shape = sql_str(DM_SHAPE)
     for i, c in enumerate(columns):
         a, b, d = f"_a{i}", f"_b{i}", f"_d{i}"
         aggs.append(
@@ -295,51 +299,21 @@ def validate(
     )
     try:
         ts_cols = [f"v_{r.name}" for r in contract.columns if r.type == "timestamp"]
-        order = _detect_order(con, cleaned, ts_cols, label, config.ingest.date_order)
-        zone = config.ingest.source_timezone
+        setting = config.ingest.date_order
         # the run's windows: its transaction's start is the same for every file
         now = con.execute("select current_timestamp").fetchone()
         assert now is not None
         window = windows(config.ingest, now[0])
-
-        parts = []
-        for c in ts_cols:
-            slow = f"not {fast_guard(c, order)}"
-            parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(ISO_RE)}, "
-                         f"{_parts_list(_ISO_PARTS)}) end as iso_{c}")
-            parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
-                         f"{_parts_list(_DM_PARTS)}) end as dm_{c}")
-
-        # A line that could not be split (bad JSON, wrong field count) gets only that
-        # reason: its values are not trustworthy enough to say more.
-        selects, reasons, parsed = [], [], []
-        for rule in contract.columns:
-            v = f"v_{rule.name}"
-            ts = win = None
-            if rule.type == "timestamp":
-                # parsed once, in the inner select: the value and its reason read it
-                ts, win = f"ts_{v}", window[rule.window]
-                parsed.append(f"{timestamp_sql(v, f'iso_{v}', f'dm_{v}', order, zone)} as {ts}")
-            value, reason = _typed(rule, v, config, ts, win)
-            if rule.name == "seq":
-                value = f"coalesce({value}, _line)"
-            if rule.soft and reason is not None:  # unreadable: left out, row kept
-                value, reason = f"case when ({reason}) is null then {value} end", None
-            selects.append(f"{value} as {rule.target}")
-            if rule.required:
-                reasons.append(f"case when {v} is null then 'missing {rule.name}' end")
-            if reason is not None:
-                reasons.append(reason)
-        keep_src = [f"{c} as _src_{c.removeprefix('v_')}" for c in ts_cols]
-        con.execute(
-            f"""create or replace temp table {out} as
-                select {", ".join(selects)}, _line, _raw_line,
-                    coalesce(_parse_error, nullif(concat_ws('; ', {", ".join(reasons)}), ''))
-                        as _reject_reason
-                    {"".join(", " + k for k in keep_src)}
-                from (select *{"".join(", " + p for p in parsed)} from (
-                    select *{"".join(", " + p for p in parts)} from {cleaned}))"""
-        )
+        # With "auto", only day/month values can give evidence of the order. The rows
+        # are typed first as if there were none (day/month values then do not parse
+        # and stay in the _src_ columns), and typed again in the order the file shows
+        # only when some value has that shape: a file without one is read once.
+        order: str | None = None if setting == "auto" else setting
+        _create_typed(con, cleaned, out, contract, config, order, window)
+        if setting == "auto" and _has_day_month(con, out, ts_cols):
+            order = _detect_order(con, cleaned, ts_cols, label, setting)
+            if order is not None:
+                _create_typed(con, cleaned, out, contract, config, order, window)
     finally:
         con.execute(f"drop view if exists {cleaned}")
 
@@ -347,6 +321,83 @@ def validate(
         if rule.type == "timestamp" and rule.required:
             _check_not_all_failing(con, out, rule.name, label)
     return Validated(out, order if order in ("dmy", "mdy") else None)
+
+
+def _create_typed(
+    con: duckdb.DuckDBPyConnection,
+    cleaned: str,
+    out: str,
+    contract: Contract,
+    config: Config,
+    order: str | None,
+    window: dict[WindowName, Window],
+) -> None:
+    """Temp table `out`: the typed values, _line, _reject_reason (with the text of a
+    rejected row in _raw_line), and for each timestamp column its value when it did
+    not parse (_src_<column>)."""
+    zone = config.ingest.source_timezone
+    ts_cols = [f"v_{r.name}" for r in contract.columns if r.type == "timestamp"]
+    parts = []
+    for c in ts_cols:
+        slow = f"not {fast_guard(c, order)}"
+        parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(ISO_RE)}, "
+                     f"{_parts_list(_ISO_PARTS)}) end as iso_{c}")
+        parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
+                     f"{_parts_list(_DM_PARTS)}) end as dm_{c}")
+
+    # A line that could not be split (bad JSON, wrong field count) gets only that
+    # reason: its values are not trustworthy enough to say more.
+    selects, reasons, parsed = [], [], []
+    for rule in contract.columns:
+        v = f"v_{rule.name}"
+        ts = win = None
+        if rule.type == "timestamp":
+            # parsed once, in the inner select: the value and its reason read it
+            ts, win = f"ts_{v}", window[rule.window]
+            parsed.append(f"{timestamp_sql(v, f'iso_{v}', f'dm_{v}', order, zone)} as {ts}")
+        value, reason = _typed(rule, v, config, ts, win)
+        if rule.name == "seq":
+            value = f"coalesce({value}, _line)"
+        if rule.soft and reason is not None:  # unreadable: left out, row kept
+            value, reason = f"case when ({reason}) is null then {value} end", None
+        selects.append(f"{value} as {rule.target}")
+        if rule.required:
+            reasons.append(f"case when {v} is null then 'missing {rule.name}' end")
+        if reason is not None:
+            reasons.append(reason)
+    # a timestamp's value that did not parse: what _has_day_month and
+    # _check_not_all_failing read (a parsed value tells them nothing)
+    srcs = {f"_src_{r.name}": f"case when ts_v_{r.name} is null then v_{r.name} end"
+            for r in contract.columns if r.type == "timestamp"}
+    keep_src = [f"{expr} as {name}" for name, expr in srcs.items()]
+    targets = [r.target for r in contract.columns]
+    # the text of a rejected row is kept (for meta.rejects); a loaded row's is not
+    con.execute(
+        f"""create or replace temp table {out} as
+            select {", ".join(targets)}, _line,
+                case when _reject_reason is not null then _raw_line end as _raw_line,
+                _reject_reason{"".join(", " + name for name in srcs)}
+            from (
+            select {", ".join(selects)}, _line, _raw_line,
+                coalesce(_parse_error, nullif(concat_ws('; ', {", ".join(reasons)}), ''))
+                    as _reject_reason
+                {"".join(", " + k for k in keep_src)}
+            from (select *{"".join(", " + p for p in parsed)} from (
+                select *{"".join(", " + p for p in parts)} from {cleaned})))"""
+    )
+
+
+def _has_day_month(con: duckdb.DuckDBPyConnection, typed: str, ts_cols: list[str]) -> bool:
+    """Whether a timestamp value of `typed` (typed with no day/month order) has the
+    shape of a day/month date: such a value never parses without an order, so it is in
+    its _src_ column (null for every value that parsed)."""
+    if not ts_cols:
+        return False
+    shaped = " or ".join(
+        f"regexp_matches(_src_{c.removeprefix('v_')}, {sql_str(DM_SHAPE)})" for c in ts_cols
+    )
+    row = con.execute(f"select exists (select 1 from {typed} where {shaped})").fetchone()
+    return bool(row and row[0])
 
 
 def _check_not_all_failing(
