@@ -30,7 +30,9 @@ from __future__ import annotations
 import codecs
 import hashlib
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -82,6 +84,26 @@ class _Hasher(Protocol):
     def update(self, data: bytes, /) -> None: ...
 
 
+class _HashBeside:
+    """sha256 fed on a thread of its own while the caller goes on (hashlib lets go of
+    the GIL on large buffers), at most two chunks behind; `hexdigest` waits for it."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._hash = hashlib.sha256()
+        self._pool = pool
+        self._pending: deque[Future[None]] = deque()
+
+    def update(self, data: bytes, /) -> None:
+        while len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._hash.update, data))
+
+    def hexdigest(self) -> str:
+        while self._pending:
+            self._pending.popleft().result()
+        return self._hash.hexdigest()
+
+
 def _gunzip_chunks(chunks: Iterable[bytes], label: str) -> Iterator[bytes]:
     """Decompressed chunks of a gzip stream (several members allowed)."""
     d = zlib.decompressobj(wbits=47)
@@ -130,7 +152,11 @@ def _is_gzip(path: Path, label: str) -> bool:
 
 def scan(path: Path, label: str, *, text: bool = True) -> Scan:
     """Hash the file and, when `text`, count its lines and check its encoding."""
-    hasher = hashlib.sha256()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tierlens-hash") as pool:
+        return _scan(path, label, _HashBeside(pool), text)
+
+
+def _scan(path: Path, label: str, hasher: _HashBeside, text: bool) -> Scan:
     gz = _is_gzip(path, label)
     raw = _file_chunks(path, label, hasher)
     chunks = _gunzip_chunks(raw, label) if gz else raw
@@ -150,7 +176,9 @@ def scan(path: Path, label: str, *, text: bool = True) -> Scan:
     for chunk in chunks:
         if not head:
             head = chunk[:4096]
-        if utf8:
+        # ASCII is UTF-8: decoding is needed only for other bytes, or to finish a
+        # character the previous chunk began
+        if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
@@ -158,9 +186,8 @@ def scan(path: Path, label: str, *, text: bool = True) -> Scan:
         if present:
             present = {d for d in present if d.encode() not in chunk}
         lf += chunk.count(b"\n")
-        n_cr = chunk.count(b"\r")
-        if n_cr or prev_cr:  # most files have no carriage return: one pass less
-            cr += n_cr
+        if prev_cr or b"\r" in chunk:  # most files have no carriage return: passes less
+            cr += chunk.count(b"\r")
             crlf += chunk.count(b"\r\n") + (1 if prev_cr and chunk[:1] == b"\n" else 0)
         prev_cr = chunk[-1:] == b"\r"
         last = chunk[-1:]
