@@ -82,6 +82,14 @@ def _one_of(expr: str, values: tuple[str, ...]) -> str:
     return "(" + " or ".join(f"{expr} = {sql_str(v)}" for v in values) + ")"
 
 
+def _trimmed(v: str) -> str:
+    """SQL `trim(v)`, skipped for a value it would leave as it is: trim removes spaces
+    and other Unicode space separators, so a value of ASCII characters (as many bytes as
+    characters) without a space is left as it is, and trim's copy is not made."""
+    other = f"contains({v}, ' ') or strlen({v}) <> length({v})"
+    return f"(case when {other} then trim({v}) else {v} end)"
+
+
 def _parts_list(names: list[str]) -> str:
     return "[" + ", ".join(sql_str(n) for n in names) + "]"
 
@@ -111,32 +119,43 @@ def _build_ts(
     )
 
 
-def fast_guard(v: str, order: str | None) -> str:
-    """SQL: the value has a shape the fast path parses."""
-    guard = (
-        f"regexp_matches({v}, {sql_str(FAST_NAIVE_ISO)}) "
-        f"or regexp_matches({v}, {sql_str(FAST_OFFSET_ISO)})"
+def fast_kind(v: str, order: str | None) -> str:
+    """SQL: the fast path that parses the value, tested in timestamp_sql's order: 1 ISO
+    without offset, 2 ISO with one, 3 day/month with slashes (with an order), else 0
+    (null values too): the value then goes through the ISO and day/month parts."""
+    kinds = (
+        f"when regexp_matches({v}, {sql_str(FAST_NAIVE_ISO)}) then 1 "
+        f"when regexp_matches({v}, {sql_str(FAST_OFFSET_ISO)}) then 2 "
     )
     if order in ("dmy", "mdy"):
-        guard += f" or regexp_matches({v}, {sql_str(FAST_SLASH_DM)})"
-    return f"({guard})"
+        kinds += f"when regexp_matches({v}, {sql_str(FAST_SLASH_DM)}) then 3 "
+    return f"(case {kinds}else 0 end)"
 
 
-def timestamp_sql(v: str, iso: str, dm: str, order: str | None, zone: str) -> str:
+def timestamp_sql(
+    v: str, iso: str, dm: str, order: str | None, zone: str, fast: str | None = None
+) -> str:
     """Parsed timestamp of the clean value `v`: fast paths first, else from the ISO
-    parts `iso` and day/month parts `dm` (structs, null when a fast path applies)."""
+    parts `iso` and day/month parts `dm` (structs, null when a fast path applies).
+    `fast`: the value's fast_kind, when already worked out (its regexes run once)."""
     z = sql_str(zone)
+
+    def shaped(kind: int, pattern: str) -> str:
+        if fast is not None:
+            return f"{fast} = {kind}"
+        return f"regexp_matches({v}, {sql_str(pattern)})"
+
     branches = (
-        f"when regexp_matches({v}, {sql_str(FAST_NAIVE_ISO)}) "
+        f"when {shaped(1, FAST_NAIVE_ISO)} "
         f"then timezone({z}, try_cast({v} as timestamp)) "
-        f"when regexp_matches({v}, {sql_str(FAST_OFFSET_ISO)}) "
+        f"when {shaped(2, FAST_OFFSET_ISO)} "
         f"then try_cast({v} as timestamptz) "
     )
     if order in ("dmy", "mdy"):
         date = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
         formats = "[" + ", ".join(sql_str(f.format(date)) for f in _SLASH_FORMATS) + "]"
         branches += (
-            f"when regexp_matches({v}, {sql_str(FAST_SLASH_DM)}) "
+            f"when {shaped(3, FAST_SLASH_DM)} "
             f"then timezone({z}, try_strptime({v}, {formats})) "
         )
     parsed = _build_ts(iso, year=f"{iso}.y", month=f"{iso}.mo", day=f"{iso}.d",
@@ -282,7 +301,7 @@ def validate(
 
     clean = []
     for rule in contract.columns:
-        src = f"trim({quote_ident(rule.name)})" if rule.name in present else "null::varchar"
+        src = _trimmed(quote_ident(rule.name)) if rule.name in present else "null::varchar"
         is_missing = _one_of(src, MISSING_TOKENS)
         clean.append(f"case when {is_missing} then null else {src} end as v_{rule.name}")
     parse_error = PARSE_ERROR_COLUMN if PARSE_ERROR_COLUMN in present else "null::varchar"
@@ -337,9 +356,10 @@ def _create_typed(
     not parse (_src_<column>)."""
     zone = config.ingest.source_timezone
     ts_cols = [f"v_{r.name}" for r in contract.columns if r.type == "timestamp"]
+    kinds = [f"{fast_kind(c, order)} as fk_{c}" for c in ts_cols]
     parts = []
     for c in ts_cols:
-        slow = f"not {fast_guard(c, order)}"
+        slow = f"fk_{c} = 0"
         parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(ISO_RE)}, "
                      f"{_parts_list(_ISO_PARTS)}) end as iso_{c}")
         parts.append(f"case when {slow} then regexp_extract({c}, {sql_str(DAY_MONTH_RE)}, "
@@ -354,7 +374,9 @@ def _create_typed(
         if rule.type == "timestamp":
             # parsed once, in the inner select: the value and its reason read it
             ts, win = f"ts_{v}", window[rule.window]
-            parsed.append(f"{timestamp_sql(v, f'iso_{v}', f'dm_{v}', order, zone)} as {ts}")
+            parsed.append(
+                f"{timestamp_sql(v, f'iso_{v}', f'dm_{v}', order, zone, f'fk_{v}')} as {ts}"
+            )
         value, reason = _typed(rule, v, config, ts, win)
         if rule.name == "seq":
             value = f"coalesce({value}, _line)"
@@ -383,7 +405,8 @@ def _create_typed(
                     as _reject_reason
                 {"".join(", " + k for k in keep_src)}
             from (select *{"".join(", " + p for p in parsed)} from (
-                select *{"".join(", " + p for p in parts)} from {cleaned})))"""
+                select *{"".join(", " + p for p in parts)} from (
+                    select *{"".join(", " + k for k in kinds)} from {cleaned}))))"""
     )
 
 
