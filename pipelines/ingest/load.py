@@ -148,7 +148,17 @@ def upsert_tickets(
         for c, v in (("_batch_id", str(batch.batch_id)),
                      ("_source_file", sql_str(batch.file_path)), ("_line", "l._line"))
     ]
+    # the newest row of each ticket: a window, unless no ticket_id repeats (then every
+    # row is its ticket's newest, and a view of the good rows is the same rows)
+    row = con.execute(
+        f"""select count(*) = count(distinct ticket_id) from {typed}
+            where _reject_reason is null"""
+    ).fetchone()
+    repeated = not (row and row[0])
     con.execute(
+        f"""create or replace temp view {latest} as
+            select * from {typed} where _reject_reason is null"""
+        if not repeated else
         f"""create or replace temp table {latest} as
             select * from {typed} where _reject_reason is null
             qualify row_number() over (
@@ -180,7 +190,7 @@ def upsert_tickets(
                 select {names} from {merged} order by _line"""
         )
     finally:
-        con.execute(f"drop table if exists {latest}")
+        con.execute(f"drop {'table' if repeated else 'view'} if exists {latest}")
         con.execute(f"drop table if exists {merged}")
     return new
 

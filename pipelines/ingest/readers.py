@@ -258,9 +258,10 @@ def _filled(raw: str) -> str:
     """SQL: the line is not blank, i.e. `trim(coalesce(raw, '')) <> ''` (never null).
     A line starting with a printable ASCII character other than a space is not blank
     whatever follows, so trim (the slowest part: it copies every line) runs only on
-    the others."""
+    the others. (Written as conditions a filter evaluates one after the other, not
+    inside coalesce(), which would compute trim for every line.)"""
     printable = f"ascii({raw}) between 33 and 126"
-    return f"coalesce({raw} <> '' and ({printable} or trim({raw}) <> ''), false)"
+    return f"({raw} is not null and {raw} <> '' and ({printable} or trim({raw}) <> ''))"
 
 
 def _sniff_delimiter(header: str) -> str:
