@@ -205,8 +205,9 @@ def insert_events(con: duckdb.DuckDBPyConnection, typed: str, batch: BatchInfo) 
     nothing to join. Those files are inserted as they are, in file order."""
     cols = ", ".join(EVENT_COLUMNS)
     key = ", ".join(EVENT_NATURAL_KEY)
+    # _key_hash: each row's hash of the natural key, computed by validation
     row = con.execute(
-        f"""select count(*) = count(distinct hash({key})) from {typed}
+        f"""select count(*) = count(distinct _key_hash) from {typed}
             where _reject_reason is null"""
     ).fetchone()
     distinct_in_file = bool(row and row[0])

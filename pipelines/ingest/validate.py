@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.config import Config
+from pipelines.db import EVENT_NATURAL_KEY
 from pipelines.errors import InputError
 from pipelines.ingest.plausibility import (
     HAS_OFFSET,
@@ -246,7 +247,11 @@ def _typed(
         return ts, timestamp_reason(name, v, ts, window)
     if rule.type == "integer":
         pattern = r"^([+-]?\d+)(?:\.0*)?$"
-        value = f"try_cast(nullif(regexp_extract({v}, {sql_str(pattern)}, 1), '') as bigint)"
+        # plain digits (most values) are cast as they are: the pattern takes them whole
+        value = (
+            f"case when ltrim({v}, '0123456789') = '' then try_cast({v} as bigint) "
+            f"else try_cast(nullif(regexp_extract({v}, {sql_str(pattern)}, 1), '') as bigint) end"
+        )
         if rule.name == "seq":
             reason = (
                 f"case when {v} is not null and {value} is null then "
@@ -397,12 +402,17 @@ def _create_typed(
             for r in contract.columns if r.type == "timestamp"}
     keep_src = [f"{expr} as {name}" for name, expr in srcs.items()]
     targets = [r.target for r in contract.columns]
+    # events: the hash of the natural key, for load.insert_events' check that no two
+    # rows share one (hashed here, while the row is at hand)
+    key = ""
+    if contract.kind == "events":
+        key = f", hash({', '.join(EVENT_NATURAL_KEY)}) as _key_hash"
     # the text of a rejected row is kept (for meta.rejects); a loaded row's is not
     con.execute(
         f"""create or replace temp table {out} as
             select {", ".join(targets)}, _line,
                 case when _reject_reason is not null then _raw_line end as _raw_line,
-                _reject_reason{"".join(", " + name for name in srcs)}
+                _reject_reason{"".join(", " + name for name in srcs)}{key}
             from (
             select {", ".join(selects)}, _line, _raw_line,
                 coalesce(_parse_error, nullif(concat_ws('; ', {", ".join(reasons)}), ''))
