@@ -175,6 +175,13 @@ class KpiRows:
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
+    def column(self, name: str) -> list[Any]:
+        """The values of column `name` (none when there is no such column)."""
+        if name not in self.columns:
+            return []
+        i = self.columns.index(name)
+        return [row[i] for row in self.rows]
+
 
 def _fetch(
     db_path: Path | str,
@@ -345,6 +352,5 @@ def missing_kpis(db_path: Path | str, shown_metrics: Iterable[str]) -> list[str]
 
 def print_missing_kpis(db_path: Path | str, table: KpiRows, console: Console) -> None:
     """The `tierlens kpis` note under the table (on stderr for csv/json output)."""
-    shown = [record["metric"] for record in table.records()] if "metric" in table.columns else []
-    for line in missing_kpis(db_path, shown):
+    for line in missing_kpis(db_path, table.column("metric")):
         console.print(line, highlight=False, markup=False, soft_wrap=True)
