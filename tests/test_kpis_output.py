@@ -17,23 +17,16 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import Config
-from pipelines.ingest.job import run_ingest
 from pipelines.kpis import kpi_table
-from pipelines.models.runner import run_build
-from pipelines.sample.generator import write_sample
 from tests.cli_run import tierlens
+from tests.dashboard.conftest import build_sample
 
 NUMBERS = ("value", "numerator", "denominator", "ci_low", "ci_high")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("kpis_output")
-    write_sample(root / "data", n_tickets=600, seed=3, fmt="csv")
-    db = root / "t.duckdb"
-    run_ingest([root / "data"], db_path=db, config=Config(), source="sample")
-    run_build(db, Config())
-    return db
+    return build_sample(tmp_path_factory.mktemp("kpis_output"), 600, seed=3)
 
 
 def _typed(record: dict[str, object]) -> dict[str, object]:

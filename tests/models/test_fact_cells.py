@@ -20,23 +20,16 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pipelines.config import Config
-from pipelines.ingest.job import run_ingest
 from pipelines.kpis import DIMENSIONS, kpi_table
-from pipelines.models.runner import run_build
-from pipelines.sample.generator import write_sample
 from pipelines.serving import open_snapshot
+from tests.dashboard.conftest import build_sample
 
 NAMES = sorted(DIMENSIONS)  # week and every dimension
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("cells")
-    write_sample(root / "data", n_tickets=1500, seed=11, fmt="csv")
-    db = root / "t.duckdb"
-    run_ingest([root / "data"], db_path=db, config=Config(), source="sample")
-    run_build(db, Config())
-    return db
+    return build_sample(tmp_path_factory.mktemp("cells"), 1500, seed=11)
 
 
 def _from_cases(db: Path, by: list[str]) -> dict[tuple[object, ...], tuple[Any, ...]]:
