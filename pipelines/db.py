@@ -255,6 +255,7 @@ def connect(
             first = " ".join(str(exc).split())
             raise TierlensError(f"{path}: cannot open the database ({first})") from None
     if not read_only:
+        con.execute("set max_vacuum_tasks = 0")  # see WORN_SHARE
         con.execute(DDL)
     return con
 
@@ -264,6 +265,61 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     refuses new work on a connection with an unfinished result)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+# Tierlens patches tables in place (an ingest replaces changed tickets' rows, a
+# refresh the refreshed rows of its models: deleted, then the new ones appended)
+# and its writable connections checkpoint without DuckDB's vacuum (`connect`). A
+# vacuum merges row groups whose deleted rows leave room: for the scattered deletes
+# of a patch (1% of a table), it rewrote a few row groups to reclaim a fraction of
+# a percent, and was most of a refresh's commit (1M tickets: 1.4 s, 0.5 s
+# without); skipped by one writer, it fell to the next one's checkpoint. A table
+# keeps its deleted rows instead, until they are this share of its stored rows:
+# then the writer patching it writes it whole (none left).
+WORN_SHARE = 0.2
+
+
+def deleted_share(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
+) -> float:
+    """The share of `[catalog.]schema.table`'s stored rows that are deleted ones
+    (DuckDB counts them in `estimated_size` until a vacuum or a rewrite drops them);
+    0 for a table that does not exist. Ask before the transaction appends to the
+    table: `estimated_size` leaves out rows it has not committed."""
+    catalog = catalog if catalog is not None else str(scalar(con, "select current_database()"))
+    stored = scalar(
+        con,
+        "select estimated_size from duckdb_tables() "
+        "where database_name = ? and schema_name = ? and table_name = ?",
+        [catalog, schema, table],
+    )
+    if not isinstance(stored, int) or stored <= 0:
+        return 0.0
+    quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (catalog, schema, table))
+    live: int = con.execute(f"select count(*) from {quoted}").fetchall()[0][0]
+    return max(0.0, (stored - live) / stored)
+
+
+def is_worn(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
+) -> bool:
+    """Whether the table's deleted rows reach WORN_SHARE: its patcher writes it whole."""
+    return deleted_share(con, schema, table, catalog) >= WORN_SHARE
+
+
+def rewrite_if_worn(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Write `schema.table` whole, in the caller's transaction (before it appends
+    to the table), when its deleted rows reach WORN_SHARE. Its definition,
+    constraints included, is kept: every row is deleted (a row group with no live
+    row is dropped at the checkpoint) and inserted again. True when it did."""
+    if not is_worn(con, schema, table):
+        return False
+    name = f"{schema}.{table}"
+    con.execute(f"create or replace temp table _tl_rewrite as select * from {name}")
+    con.execute(f"delete from {name}")
+    con.execute(f"insert into {name} select * from _tl_rewrite")
+    con.execute("drop table _tl_rewrite")
+    return True
 
 
 def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

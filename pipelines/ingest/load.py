@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.db import EVENT_COLUMNS, EVENT_NATURAL_KEY, TICKET_COLUMNS
+from pipelines.db import EVENT_COLUMNS, EVENT_NATURAL_KEY, TICKET_COLUMNS, rewrite_if_worn
 from pipelines.ingest.readers import sql_str
 
 # DuckDB may use 80% of the RAM by default; a large ingest or build then grows the
@@ -182,6 +182,7 @@ def upsert_tickets(
         )
         row = con.execute(f"select count(*) filter (where _is_new) from {merged}").fetchone()
         new = int(row[0]) if row else 0
+        rewrite_if_worn(con, "raw", "tickets")  # the rows replaced before, once they add up
         con.execute(
             f"delete from raw.tickets where ticket_id in (select ticket_id from {merged})"
         )

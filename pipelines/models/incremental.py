@@ -52,6 +52,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.db import is_worn
 from pipelines.errors import BuildError
 from pipelines.models.graph import Model
 from pipelines.serving import SnapshotDelta, in_keys
@@ -484,15 +485,18 @@ class Run:
         touched = f"ticket_id in (select ticket_id from {DELTA}.main.{TOUCHED})"
         for model in self.models:
             refresh, table = self.refresh[model.name], f"{self.build}.{model.name}"
-            if by_ticket(refresh):
+            # a table whose deleted rows add up (see WORN_SHARE) is written whole
+            patched = refresh is not None and refresh.kind == "by"
+            if not patched or is_worn(con, self.plan.schema, model.name, self.catalog):
+                con.execute(
+                    f"create or replace table {table} as select * from {DELTA}.cur.{model.name}"
+                )
+            elif by_ticket(refresh):
                 con.execute(f"delete from {table} where {touched}")
                 con.execute(f"insert into {table} select * from {DELTA}.main.{model.name}")
-            elif refresh is not None and refresh.kind == "by":
+            else:
+                assert refresh is not None
                 column = refresh.key[0]
                 keys = f"{DELTA}.main._keys_{column}"
                 con.execute(f"delete from {table} where {in_keys(column, keys)}")
                 con.execute(f"insert into {table} select * from {DELTA}.by_{column}.{model.name}")
-            else:
-                con.execute(
-                    f"create or replace table {table} as select * from {DELTA}.cur.{model.name}"
-                )

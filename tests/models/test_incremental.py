@@ -13,13 +13,15 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, example, given, settings, strategies as st
 
+from pipelines import db
 from pipelines.config import Config
 from pipelines.ingest.job import run_ingest
 from pipelines.models.runner import run_build
@@ -147,12 +149,15 @@ def _differences(a: Path, b: Path, schema: str = "analytics") -> dict[str, int]:
     seed=st.integers(0, 2**32 - 1),
     n_exports=st.integers(2, 4),
     changed_share=st.sampled_from([0.0, 0.01, 0.05]),
+    worn_share=st.sampled_from([db.WORN_SHARE, 0.0]),
 )
+# with the share at 0 every patched table is written whole: the other path
+@example(seed=7, n_exports=3, changed_share=0.05, worn_share=0.0)
 def test_incremental_builds_equal_one_full_build(
-    sample: Sample, seed: int, n_exports: int, changed_share: float
+    sample: Sample, seed: int, n_exports: int, changed_share: float, worn_share: float
 ):
     exports = _exports(sample, seed, n_exports, changed_share)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(db, "WORN_SHARE", worn_share):
         folder = Path(tmp)
         stepwise, whole = folder / "stepwise.duckdb", folder / "whole.duckdb"
         modes = []
@@ -167,6 +172,32 @@ def test_incremental_builds_equal_one_full_build(
         snap_a, snap_b = read_pointer(stepwise), read_pointer(whole)
         assert snap_a is not None and snap_b is not None
         assert _differences(snap_a.snapshot, snap_b.snapshot) == {}
+        if worn_share == 0:
+            assert _deleted_rows(stepwise, snap_a.snapshot) == {}
+
+
+def _deleted_rows(database: Path, snapshot: Path) -> dict[str, float]:
+    """The tables (of the published build, raw, and the snapshot's analytics) that
+    keep deleted rows, with their share."""
+    found = {}
+    for path, schemas in ((database, ["raw", None]), (snapshot, ["analytics"])):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            for schema in schemas:
+                if schema is None:  # the published build's own schema
+                    schema = con.execute(
+                        "select schema_name from meta.builds order by build_id desc limit 1"
+                    ).fetchall()[0][0]
+                names = con.execute(
+                    "select table_name from duckdb_tables() where schema_name = ?", [schema]
+                ).fetchall()
+                for (name,) in names:
+                    share = db.deleted_share(con, schema, name)
+                    if share:
+                        found[f"{path.name}:{schema}.{name}"] = share
+        finally:
+            con.close()
+    return found
 
 
 # ------------------------------------------------------------------ by hand
