@@ -485,9 +485,13 @@ class Run:
         touched = f"ticket_id in (select ticket_id from {DELTA}.main.{TOUCHED})"
         for model in self.models:
             refresh, table = self.refresh[model.name], f"{self.build}.{model.name}"
-            # a table whose deleted rows add up (see WORN_SHARE) is written whole
-            patched = refresh is not None and refresh.kind == "by"
-            if not patched or is_worn(con, self.plan.schema, model.name, self.catalog):
+            # rebuilt whole, or patched; a patched table whose deleted rows add up
+            # (see WORN_SHARE) is written whole too
+            if (
+                refresh is None
+                or refresh.kind != "by"
+                or is_worn(con, self.plan.schema, model.name, self.catalog)
+            ):
                 con.execute(
                     f"create or replace table {table} as select * from {DELTA}.cur.{model.name}"
                 )
@@ -495,7 +499,6 @@ class Run:
                 con.execute(f"delete from {table} where {touched}")
                 con.execute(f"insert into {table} select * from {DELTA}.main.{model.name}")
             else:
-                assert refresh is not None
                 column = refresh.key[0]
                 keys = f"{DELTA}.main._keys_{column}"
                 con.execute(f"delete from {table} where {in_keys(column, keys)}")
