@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return r
 
     files = [str(ds["tickets_csv"]), str(ds["events_csv"])]
-    if not args.skip_ingest:
+    if not args.skip_ingest:  # into a fresh database: a rerun would load nothing new
+        for leftover in (db, db.with_name(db.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(db.with_name(db.name + ".serving"), ignore_errors=True)
         step("ingest", [*TIERLENS, "ingest", *files, "--db", str(db), "--source", "bench"])
     if not args.skip_build:
         step("build (full)", [*TIERLENS, "build", "--db", str(db)])
