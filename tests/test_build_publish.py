@@ -215,6 +215,54 @@ def test_a_build_committed_but_not_published_is_published_by_the_next(
     assert pointer is not None and pointer.snapshot.name == "build_2.duckdb"
 
 
+# A third export: E, resolved at L1 (1 of 5 tickets changed: a refresh).
+THIRD = (
+    [("E", "acme", "north", "P3", "software")],
+    [("E", 90, "SD-L1", "L1", "ann", "New"), ("E", 95, "SD-L1", "L1", "ann", "Resolved")],
+)
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+def test_a_build_whose_snapshot_cannot_be_written_says_so(
+    base: Path, tmp_path: Path, mode: str
+) -> None:
+    """A folder is in the way of the next snapshot's file (a refresh copies the last
+    snapshot there while it computes; a full build writes it after its commit):
+    the build says so in one line, nothing half-written is served, readers stay on
+    the last snapshot, and the next build publishes the committed one, then its own."""
+    db = copy_db(base, tmp_path)
+    if mode == "incremental":  # build 2 (full: half the tickets are new), then E
+        ok(tierlens("build", "--db", db, cwd=tmp_path))
+        load(db, THIRD, 3)
+    last = 1 if mode == "full" else 2
+    last_readers = ON_BUILD_1 if mode == "full" else (2, 4, 2, "0.25,1.0,4.0")
+    blocker = serving_dir(db) / f"build_{last + 1}.duckdb"
+    blocker.mkdir()
+    (blocker / "notes.txt").write_text("in the way", encoding="utf-8")
+    files = sorted(p.name for p in serving_dir(db).iterdir())
+
+    run = tierlens("build", "--db", db, cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    said = "full build: 2 of 4" if mode == "full" else "incremental: 1 of 5 tickets changed"
+    assert f"  {said}" in run.stdout, run.stdout
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(
+        f"error: build {last + 1} is published, but its dashboard snapshot failed: "
+    ), run.stderr
+    assert "Is a directory" in lines[0] and blocker.name in lines[0], run.stderr
+    assert readers(db, tmp_path) == last_readers
+    assert sorted(p.name for p in serving_dir(db).iterdir()) == files
+    assert (blocker / "notes.txt").read_text(encoding="utf-8") == "in the way"
+
+    shutil.rmtree(blocker)
+    ok(tierlens("build", "--db", db, cwd=tmp_path))
+    n = 4 if mode == "full" else 5
+    rate = "0.25,1.0,4.0" if mode == "full" else "0.2,1.0,5.0"
+    assert readers(db, tmp_path) == (last + 2, n, last + 2, rate)
+
+
 def test_a_quarantined_ticket_is_shown_as_text_everywhere(base: Path, tmp_path: Path) -> None:
     """A ticket an adapter let through with priority P9 and an id that looks like
     markup: the build publishes the other 4 with a warning naming it, reconcile and

@@ -55,7 +55,7 @@ import duckdb
 from pipelines.db import is_worn
 from pipelines.errors import BuildError
 from pipelines.models.graph import Model
-from pipelines.serving import SnapshotDelta, in_keys
+from pipelines.serving import SnapshotCopy, SnapshotDelta, in_keys
 from pipelines.sql_files import macros_sql
 
 DELTA = "tl_delta"
@@ -366,6 +366,8 @@ class Run:
     plan: Plan
     models: list[Model]
     refresh: dict[str, Refresh | None]
+    # the previous snapshot, being copied for this build's while it computes
+    snapshot_copy: SnapshotCopy | None = None
 
     @property
     def quoted(self) -> str:

@@ -61,7 +61,7 @@ from pipelines.models.seeds import write_seeds
 from pipelines.models.tier_coverage import print_no_tier_warning
 from pipelines.pause import pause_at, pause_setting
 from pipelines.review.verdicts import apply_journal
-from pipelines.serving import publish_snapshot, repair_publish
+from pipelines.serving import publish_snapshot, repair_publish, start_snapshot_copy
 from pipelines.sql_files import SQL_DIR, macros_sql
 
 PUBLISHED_SCHEMA = "analytics"
@@ -360,6 +360,7 @@ def _try_incremental(
     catalog = str(scalar(con, "select current_database()"))
     run = incremental.Run(con, catalog, plan, models, incremental.declarations(models))
     try:
+        run.snapshot_copy = start_snapshot_copy(db_path, _next_build_id(con), plan.base_build)
         incremental.attach_delta(con)
         for model in models:
             t0 = time.perf_counter()
@@ -384,16 +385,24 @@ def _try_incremental(
                 "a full build sets such tickets aside"
             )
     except incremental.FullBuildNeeded as why:
-        incremental.detach_delta(con)
+        _abandon(con, run)
         console.print(f"  full build: {why}", highlight=False)
         return None
     except duckdb.Error as exc:  # a full disk, say: a message, not a traceback
-        incremental.detach_delta(con)
+        _abandon(con, run)
         raise _incremental_error(exc) from exc
     except BaseException:
-        incremental.detach_delta(con)
+        _abandon(con, run)
         raise
     return run
+
+
+def _abandon(con: duckdb.DuckDBPyConnection, run: incremental.Run | None) -> None:
+    """Drop what an incremental run made outside the build's transaction."""
+    incremental.detach_delta(con)
+    if run is not None and run.snapshot_copy is not None:
+        run.snapshot_copy.discard()
+        run.snapshot_copy = None
 
 
 def run_build(
@@ -483,7 +492,7 @@ def run_build(
         _rollback(con)
         if unpublished is not None:
             _drop_unpublished(con, unpublished)
-        incremental.detach_delta(con)
+        _abandon(con, run)
         con.close()
         raise
     try:
@@ -492,6 +501,9 @@ def run_build(
         print_calendar_warnings(con, console)
         pause_at("after_commit")
         t0 = time.perf_counter()
+        copy = None
+        if run is not None:  # handed over: publish_snapshot uses or removes it
+            copy, run.snapshot_copy = run.snapshot_copy, None
         publish_snapshot(
             con,
             db_path,
@@ -499,11 +511,12 @@ def run_build(
             sql_dir=sql_dir,
             access=config.access,
             delta=None if run is None else run.snapshot_delta(),
+            copy=copy,
         )
         _timed(console, "publish snapshot", t0)
         pause_at("after_publish")
     finally:
-        incremental.detach_delta(con)
+        _abandon(con, run)
         con.close()
     return BuildSummary(
         build_id,
