@@ -549,7 +549,7 @@ def _targets(sizes: dict[str, dict], scale: dict | None = None) -> list[str]:
             "refresh after a 1% export within 10% of a full build",
             share,
             share is not None and share <= 0.10,
-            f"{share:.0%} ({_fmt_s(inc)} / {_fmt_s(build)})" if share else "",
+            f"{share:.1%} ({_fmt_s(inc)} / {_fmt_s(build)})" if share else "",
         )
         slowest = max((_median(s.get(k)) or 0) for k in KPIS_STEPS) or None
         row(
@@ -719,7 +719,7 @@ def _missed(sizes: dict[str, dict]) -> list[str]:
     if inc and build and inc / build > 0.10:
         fixed = ("publish snapshot", "commit", "merge")
         out.append(
-            f"- **Refresh within 10% of a full build** ({inc / build:.0%}: "
+            f"- **Refresh within 10% of a full build** ({inc / build:.1%}: "
             f"{_fmt_s(inc)} against {_fmt_s(build)}). The models themselves take "
             f"{sum(v for k, v in refresh.items() if k not in fixed):.1f} s for the 10,000 "
             "tickets; the rest is fixed cost that does not shrink with the export: "
