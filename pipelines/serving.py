@@ -293,6 +293,8 @@ class SnapshotCopy:
     def __init__(self, source: Path, target: Path) -> None:
         self.source, self.target = source, target
         self._error: OSError | None = None
+        # waited for (the snapshot's file from then on) or removed: nothing more to do
+        self._settled = False
         self._thread = threading.Thread(target=self._copy, name="snapshot-copy", daemon=True)
         self._thread.start()
 
@@ -312,11 +314,16 @@ class SnapshotCopy:
             with contextlib.suppress(OSError):
                 _remove_snapshot(self.target)
             raise self._error
+        self._settled = True
         return self.target
 
     def discard(self) -> None:
+        """Remove the copy, unless `wait` handed it over or it is removed already
+        (the file at its path may then be another build's snapshot)."""
         self._thread.join()
-        _remove_snapshot(self.target)
+        if not self._settled:
+            self._settled = True
+            _remove_snapshot(self.target)
 
 
 def start_snapshot_copy(db_path: Path | str, build_id: int, base_build: int) -> SnapshotCopy | None:
@@ -365,6 +372,10 @@ def publish_snapshot(
         raise TierlensError(
             f"build {build_id} is published, but its dashboard snapshot failed: {exc}"
         ) from exc
+    finally:
+        if copy is not None:  # a copy left unused by a failure before it was reached
+            with contextlib.suppress(OSError):
+                copy.discard()
 
 
 def _publish_snapshot(
