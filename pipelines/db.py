@@ -279,6 +279,11 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
 WORN_SHARE = 0.2
 
 
+def quote_ident(name: str) -> str:
+    """`name` as an SQL identifier, quoted (a file may be `it's "q".duckdb`)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def deleted_share(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
 ) -> float:
@@ -295,7 +300,7 @@ def deleted_share(
     )
     if not isinstance(stored, int) or stored <= 0:
         return 0.0
-    quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (catalog, schema, table))
+    quoted = ".".join(quote_ident(part) for part in (catalog, schema, table))
     live: int = con.execute(f"select count(*) from {quoted}").fetchall()[0][0]
     return max(0.0, (stored - live) / stored)
 

@@ -53,7 +53,7 @@ import duckdb
 
 from pipelines.access.settings import Access
 from pipelines.access.snapshot import ensure_scoped
-from pipelines.db import is_worn, require_database, scalar
+from pipelines.db import is_worn, quote_ident, require_database, scalar
 from pipelines.errors import TierlensError
 from pipelines.pause import pause_at
 from pipelines.sql_files import SQL_DIR, macros_sql
@@ -170,10 +170,6 @@ def read_pointer(db_path: Path | str) -> Pointer | None:
     return found if snap.exists() else None
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def sql_str(value: str) -> str:
     """A SQL string literal (a path may hold an apostrophe: `it's.duckdb`)."""
     return "'" + value.replace("'", "''") + "'"
@@ -219,9 +215,8 @@ def _copy_small(con: duckdb.DuckDBPyConnection, src: str, dst: str, catalog: str
         [catalog],
     ).fetchall()
     for (name,) in config_tables:
-        con.execute(
-            f"create table {dst}.config.{_ident(name)} as select * from {src}.config.{_ident(name)}"
-        )
+        table = quote_ident(name)
+        con.execute(f"create table {dst}.config.{table} as select * from {src}.config.{table}")
     for name in META_TABLES:
         con.execute(f"create table {dst}.meta.{name} as select * from {src}.meta.{name}")
     for name in REVIEW_TABLES:
@@ -392,7 +387,7 @@ def _publish_snapshot(
     target = snapshot_path(db_path, build_id)
     previous = read_pointer(db_path)
     catalog = str(scalar(con, "select current_database()"))
-    src = _ident(catalog)
+    src = quote_ident(catalog)
     dst = SNAPSHOT_ALIAS
     base = previous.snapshot if previous else None
     refresh = delta is not None and previous is not None and previous.build_id == delta.base_build

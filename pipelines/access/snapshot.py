@@ -38,6 +38,7 @@ import duckdb
 from pipelines.access.pseudonyms import fingerprint, pseudonymise, read_key
 from pipelines.access.scopes import Scope
 from pipelines.access.settings import Access
+from pipelines.db import quote_ident
 from pipelines.sql_files import SQL_DIR, macros_sql
 
 FORMAT = 1  # bump when the rules change: older scoped files are then rebuilt
@@ -51,10 +52,6 @@ COPIED_WHOLE = frozenset({"builds"})  # build metadata: no data of anybody
 ALWAYS_EMPTY = frozenset({"dq_unknown_statuses"})  # counts over every partner's events
 # The calendars the scope's tickets use or its calendar rules name.
 CALENDAR_KEYED = frozenset({"calendars", "calendar_days", "calendar_intervals"})
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def scoped_path(full: Path, scope: Scope, access: Access) -> Path:
@@ -153,8 +150,8 @@ def _write(full: Path, target: Path, scope: Scope, access: Access, sql_dir: Path
                 continue
             cond = _where(schema, table, columns[(schema, table)], scope)
             sql = (
-                f"create table {schema}.{_ident(table)} as select * from "
-                f"src.{schema}.{_ident(table)} where {cond}"
+                f"create table {schema}.{quote_ident(table)} as select * from "
+                f"src.{schema}.{quote_ident(table)} where {cond}"
             )
             con.execute(sql, params if "$name" in cond else None)
         _scrub_settings(con)
@@ -201,7 +198,7 @@ def _agent_columns(columns: dict[tuple[str, str], list[str]]) -> dict[str, tuple
     for (schema, table), cols in columns.items():
         names = tuple(c for c in cols if c.endswith("agent") or c == "reviewer")
         if names:
-            found[f"{schema}.{_ident(table)}"] = names
+            found[f"{schema}.{quote_ident(table)}"] = names
     return found
 
 

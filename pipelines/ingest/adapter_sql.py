@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping
 import duckdb
 
 from pipelines.config import Config
+from pipelines.db import quote_ident
 from pipelines.errors import InputError
-from pipelines.ingest.readers import RawTable, quote_ident, sql_str
+from pipelines.ingest.readers import RawTable, sql_str
 from pipelines.ingest.validate import DAY_MONTH_RE, ISO_RE, timestamp_sql
 
 ISO_PARTS = ["y", "mo", "d", "h", "mi", "s", "fr", "tz"]

@@ -22,10 +22,11 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.config import Config, EventlogColumns
+from pipelines.db import quote_ident
 from pipelines.errors import InputError
 from pipelines.ingest.adapter_sql import order_ts
 from pipelines.ingest.formats import Staged
-from pipelines.ingest.readers import FileInfo, quote_ident, read_file, sql_str
+from pipelines.ingest.readers import FileInfo, read_file, sql_str
 
 IMPACT_TO_PRIORITY = {"major": "P1", "critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
 CASES = "raw.eventlog_cases"

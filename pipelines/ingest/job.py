@@ -30,12 +30,12 @@ from rich.progress import (
 )
 
 from pipelines.config import Config
-from pipelines.db import DEFAULT_DB, connect
+from pipelines.db import DEFAULT_DB, connect, quote_ident
 from pipelines.errors import InputError
 from pipelines.ingest import load
 from pipelines.ingest.formats import FormatReader, Staged
 from pipelines.ingest.mapping_file import Mapping
-from pipelines.ingest.readers import FileInfo, inspect_file, list_inputs, quote_ident, sql_str
+from pipelines.ingest.readers import FileInfo, inspect_file, list_inputs, sql_str
 from pipelines.ingest.registry import reader_for
 from pipelines.ingest.schema import CONTRACTS, KINDS, MISSING_TOKENS
 from pipelines.ingest.validate import validate

@@ -20,12 +20,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines.config import Config
+from pipelines.db import quote_ident
 from pipelines.errors import InputError
 from pipelines.ingest import carry
 from pipelines.ingest.adapter_sql import order_ts, value_map
 from pipelines.ingest.formats import FormatReader, Staged
 from pipelines.ingest.mapping_file import ColumnSpec, Mapping, load_mapping
-from pipelines.ingest.readers import FileInfo, RawTable, quote_ident, read_file, sql_str
+from pipelines.ingest.readers import FileInfo, RawTable, read_file, sql_str
 from pipelines.ingest.schema import CONTRACTS, MISSING_TOKENS
 from pipelines.ingest.validate import DAY_MONTH_RE, ISO_RE, timestamp_sql
 

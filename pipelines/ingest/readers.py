@@ -41,6 +41,7 @@ from typing import Literal
 
 import duckdb
 
+from pipelines.db import quote_ident
 from pipelines.errors import InputError
 from pipelines.ingest.schema import (
     DATA_SUFFIXES,
@@ -93,10 +94,6 @@ class Listed:
 
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _skip_reason(child: Path) -> str | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.config import Config
-from pipelines.db import EVENT_NATURAL_KEY
+from pipelines.db import EVENT_NATURAL_KEY, quote_ident
 from pipelines.errors import InputError
 from pipelines.ingest.plausibility import (
     HAS_OFFSET,
@@ -37,7 +37,7 @@ from pipelines.ingest.plausibility import (
     timestamp_reason,
     windows,
 )
-from pipelines.ingest.readers import quote_ident, sql_str
+from pipelines.ingest.readers import sql_str
 from pipelines.ingest.schema import (
     CONTRACTS,
     FALSE_TOKENS,

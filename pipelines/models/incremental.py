@@ -52,7 +52,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.db import is_worn
+from pipelines.db import is_worn, quote_ident
 from pipelines.errors import BuildError
 from pipelines.models.graph import Model
 from pipelines.serving import SnapshotCopy, SnapshotDelta, in_keys
@@ -371,7 +371,7 @@ class Run:
 
     @property
     def quoted(self) -> str:
-        return '"' + self.catalog.replace('"', '""') + '"'
+        return quote_ident(self.catalog)
 
     @property
     def build(self) -> str:
